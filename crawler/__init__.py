@@ -1,0 +1,1 @@
+"""newswatch: the runnable app (CLI, service) and everything Scrapy-facing."""
