@@ -220,6 +220,105 @@ def _migration_1(conn: Connection) -> None:
 MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
 
 
+# -- delivery side (owned by the dispatcher, pipelines/outbox.py) -----------------------
+
+# One row per send attempt: when, which outcome, the HTTP status or SMTP code, and the error
+# *class* or a redacted reason -- never a URL, token or password.
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(100), nullable=False, index=True),
+    # the stable id sent (a delivery's, a digest's or a notice's message_id)
+    Column("message_id", String(80), nullable=False, index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    # delivered | retry | dead | disabled
+    Column("outcome", String(20), nullable=False),
+    Column("status", Integer),
+    Column("detail", Text),
+)
+
+# Per-channel state that must survive a restart: disabled (HTTP 410), circuit breaker,
+# a receiver-imposed pause (429 Retry-After), last success.
+channel_state = Table(
+    "channel_state",
+    metadata,
+    Column("channel", String(100), primary_key=True),
+    Column("disabled_at", UTCDateTime),
+    Column("disabled_reason", Text),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("open_until", UTCDateTime),
+    Column("cooldown", Integer, nullable=False, default=0),
+    Column("paused_until", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_failure_at", UTCDateTime),
+    Column("last_error", Text),
+)
+
+# A digest groups deliveries of one channel into one message; membership is written before
+# the first send so that every retry (and a resend after a crash) carries the same id.
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(80), nullable=False, unique=True),
+    Column("channel", String(100), nullable=False),
+    # burst | hourly | daily@HH:MM
+    Column("reason", String(40), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+digest_members = Table(
+    "digest_members",
+    metadata,
+    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+)
+
+# Operator alarms (a source went stale, a channel was disabled), idempotent on `key`.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+notice_deliveries = Table(
+    "notice_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", Integer, ForeignKey("notices.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("status", String(20), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("message_id", String(80), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    UniqueConstraint("notice_id", "channel", name="uq_notice_delivery_channel"),
+    Index("ix_notice_deliveries_due", "status", "next_attempt"),
+)
+
+DELIVERY_TABLES = [
+    delivery_attempts, channel_state, digests, digest_members, notices, notice_deliveries,
+]
+
+
+def _migration_2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=DELIVERY_TABLES)
+
+
+MIGRATIONS.append(_migration_2)
+
+
 def message_id_for(watch: str, article_url: str, channel: str) -> str:
     """A stable id for one alert on one channel: the same on every retry and every restart.
 
