@@ -1,0 +1,284 @@
+"""A small local Vietnamese news site: the demo's target and the tests' and benchmarks' server.
+
+Articles are JSON files in ``ROOT/articles/`` (``{"id", "slug", "title", "sapo",
+"paragraphs", "published", "section"}``); the server renders them as CMS-like pages with
+the boilerplate real sites carry (navigation, "Tin liên quan" boxes, a share bar, a
+"Phiên bản di động" footer), and derives from them an RSS feed, a news sitemap, section
+listings, a homepage with ``<link rel=alternate>`` and a ``robots.txt`` naming the sitemap.
+A file added while the server runs is published at once (feed and sitemap change).
+
+Every response carries an ETag and Last-Modified and answers conditional requests with
+304, like a well-behaved CMS; each request is appended to ``ROOT/requests.jsonl`` so tests
+and benchmarks can see exactly what the crawler asked for.
+
+Run it: ``python -m crawler.localsite ROOT [--port 0] [--latency 0.1]``; it prints
+``LISTENING http://127.0.0.1:PORT/`` once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SiteArticle", "load_articles", "main", "write_article"]
+
+SECTIONS = {"thoi-su": "Thời sự", "xa-hoi": "Xã hội", "kinh-te": "Kinh tế"}
+
+
+@dataclass(frozen=True)
+class SiteArticle:
+    """One article of the local site."""
+
+    id: int
+    slug: str
+    title: str
+    sapo: str
+    paragraphs: tuple[str, ...]
+    published: str  # ISO 8601 with offset
+    section: str = "thoi-su"
+
+    @property
+    def path(self) -> str:
+        return f"/{self.slug}-{self.id}.html"
+
+
+def write_article(root: Path, article: SiteArticle) -> Path:
+    """Publish an article: write its JSON atomically into ``root/articles``."""
+    folder = root / "articles"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"id": article.id, "slug": article.slug, "title": article.title,
+            "sapo": article.sapo, "paragraphs": list(article.paragraphs),
+            "published": article.published, "section": article.section}
+    target = folder / f"{article.id}.json"
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def load_articles(root: Path) -> list[SiteArticle]:
+    """All articles, newest first."""
+    found = []
+    for path in (root / "articles").glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["paragraphs"] = tuple(data["paragraphs"])
+        found.append(SiteArticle(**data))
+    found.sort(key=lambda a: (a.published, a.id), reverse=True)
+    return found
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+class Renderer:
+    """Turns the article files into pages, feed, sitemap and listings."""
+
+    def __init__(self, root: Path, base: str) -> None:
+        self.root = root
+        self.base = base.rstrip("/")
+
+    def _chrome(self, title: str, body: str, head: str = "") -> str:
+        nav = "".join(f'<li><a href="/{k}">{_e(v)}</a></li>' for k, v in SECTIONS.items())
+        return (
+            '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8">'
+            f"<title>{_e(title)} - Tin Thủ Đô Demo</title>{head}"
+            '<link rel="alternate" type="application/rss+xml" title="Tin mới" '
+            f'href="{self.base}/rss/home.rss"></head><body>'
+            f'<header class="site-header"><a href="/">Tin Thủ Đô</a><nav><ul>{nav}</ul></nav>'
+            "</header>"
+            f'<main>{body}</main><footer class="site-footer"><p>Cơ quan chủ quản: Báo mẫu'
+            ' cho thử nghiệm.</p><p class="mobile-version"><a href="/m">Phiên bản di động</a>'
+            "</p></footer></body></html>"
+        )
+
+    def article_page(self, art: SiteArticle, others: list[SiteArticle]) -> str:
+        related = "".join(f'<li><a href="{o.path}">{_e(o.title)}</a></li>' for o in others[:3])
+        paras = "".join(f"<p>{_e(p)}</p>" for p in art.paragraphs)
+        head = (f'<link rel="canonical" href="{self.base}{art.path}">'
+                f'<meta property="og:title" content="{_e(art.title)}">'
+                f'<meta property="article:published_time" content="{art.published}">')
+        body = (
+            f'<article class="article-detail"><h1 class="article-title">{_e(art.title)}</h1>'
+            f'<div class="article-meta"><time datetime="{art.published}">{art.published}'
+            f'</time></div><div class="share-bar">Chia sẻ bài viết: Facebook · Zalo</div>'
+            f'<h2 class="sapo">{_e(art.sapo)}</h2><div class="article-body">{paras}</div>'
+            f'<div class="box-related"><h3>Tin liên quan</h3><ul>{related}</ul></div>'
+            '<div class="comment-box">Gửi bình luận của bạn</div></article>'
+        )
+        return self._chrome(art.title, body, head)
+
+    def listing(self, articles: list[SiteArticle], section: str | None) -> str:
+        chosen = [a for a in articles if section is None or a.section == section]
+        items = "".join(
+            f'<li class="story"><a href="{a.path}">{_e(a.title)}</a><p>{_e(a.sapo)}</p></li>'
+            for a in chosen[:50])
+        name = SECTIONS.get(section or "", "Trang chủ")
+        return self._chrome(name, f'<h1>{_e(name)}</h1><ul class="stories">{items}</ul>')
+
+    def feed(self, articles: list[SiteArticle]) -> str:
+        items = "".join(
+            f"<item><title>{_e(a.title)}</title><link>{self.base}{a.path}</link>"
+            f"<guid>{self.base}{a.path}</guid><description>{_e(a.sapo)}</description>"
+            f"<pubDate>{format_datetime(datetime.fromisoformat(a.published))}</pubDate></item>"
+            for a in articles[:50])
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+                f"<title>Tin Thủ Đô Demo</title><link>{self.base}/</link>"
+                f"<description>Tin mới nhất</description>{items}</channel></rss>")
+
+    def sitemap(self, articles: list[SiteArticle]) -> str:
+        urls = "".join(
+            f"<url><loc>{self.base}{a.path}</loc><news:news><news:publication_date>"
+            f"{a.published}</news:publication_date><news:title>{_e(a.title)}</news:title>"
+            "</news:news></url>" for a in articles[:1000])
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+                f"{urls}</urlset>")
+
+    def robots(self) -> str:
+        return f"User-agent: *\nDisallow: /admin/\nSitemap: {self.base}/sitemap.xml\n"
+
+    def route(self, path: str) -> tuple[int, str, str]:
+        """(status, content type, body) for a request path."""
+        articles = load_articles(self.root)
+        path = path.split("?", 1)[0]
+        if path == "/robots.txt":
+            return 200, "text/plain; charset=utf-8", self.robots()
+        if path == "/rss/home.rss":
+            return 200, "application/rss+xml; charset=utf-8", self.feed(articles)
+        if path == "/sitemap.xml":
+            return 200, "application/xml; charset=utf-8", self.sitemap(articles)
+        if path in ("/", "/index.html"):
+            return 200, "text/html; charset=utf-8", self.listing(articles, None)
+        if path.lstrip("/") in SECTIONS:
+            return 200, "text/html; charset=utf-8", self.listing(articles, path.lstrip("/"))
+        for art in articles:
+            if art.path == path:
+                others = [a for a in articles if a.id != art.id]
+                return 200, "text/html; charset=utf-8", self.article_page(art, others)
+        return 404, "text/html; charset=utf-8", self._chrome("Không tìm thấy", "<h1>404</h1>")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        srv = self.server
+        if srv.latency:
+            time.sleep(srv.latency)
+        status, ctype, text = srv.renderer.route(self.path)
+        body = text.encode("utf-8")
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        modified = srv.last_modified(body)
+        conditional = bool(self.headers.get("If-None-Match") or
+                           self.headers.get("If-Modified-Since"))
+        if status == 200 and self._not_modified(etag, modified):
+            status, body = 304, b""
+        self.send_response(status)
+        if status != 304:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", format_datetime(modified, usegmt=True))
+        self.end_headers()
+        self.wfile.write(body)
+        srv.log_request_line({"path": self.path, "status": status, "bytes": len(body),
+                              "conditional": conditional,
+                              "ua": self.headers.get("User-Agent", "")})
+
+    def _not_modified(self, etag: str, modified: datetime) -> bool:
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            return etag in [t.strip() for t in inm.split(",")]
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                return modified <= parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: Path, port: int, latency: float) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.root = root
+        self.latency = latency
+        self.renderer = Renderer(root, f"http://127.0.0.1:{self.server_address[1]}")
+        self._lock = threading.Lock()
+        self._first_seen: dict[str, datetime] = {}
+
+    def last_modified(self, body: bytes) -> datetime:
+        # A stable Last-Modified per distinct body, as a CMS would report it.
+        key = hashlib.sha256(body).hexdigest()
+        with self._lock:
+            if key not in self._first_seen:
+                from datetime import UTC
+                self._first_seen[key] = datetime.now(UTC).replace(microsecond=0)
+            return self._first_seen[key]
+
+    def log_request_line(self, entry: dict[str, Any]) -> None:
+        with self._lock, (self.root / "requests.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def read_request_log(root: Path) -> list[dict[str, Any]]:
+    """Every request the site answered so far."""
+    path = root / "requests.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def iter_serve(root: Path, port: int = 0, latency: float = 0.0) -> Iterator[str]:
+    """Start serving in a thread; yields the base URL, stops when the generator closes."""
+    server = _Server(root, port, latency)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.localsite", description=__doc__)
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds to wait before answering each request")
+    args = parser.parse_args(argv)
+    (args.root / "articles").mkdir(parents=True, exist_ok=True)
+    server = _Server(args.root, args.port, args.latency)
+    print(f"LISTENING http://127.0.0.1:{server.server_address[1]}/", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

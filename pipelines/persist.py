@@ -1,0 +1,156 @@
+"""The Scrapy item pipeline: clean -> canonical text -> match -> ONE store transaction.
+
+Scrapy reaches this class by dotted path (``ITEM_PIPELINES``); it imports nothing from
+Scrapy, and everything it needs (store, compiled matcher, who to notify) comes through
+the crawler's settings. trafilatura runs in a process pool so a crawl uses both cores and
+the event loop never blocks on it; small rounds use a thread instead, because starting
+worker processes costs more than a few extractions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pipelines.clean import CleanError, extract
+from pipelines.match import Matcher
+from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store
+from pipelines.text import document_text, legacy_encoding
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ArticlePipeline", "CleanedPage", "clean_page"]
+
+POOL_THRESHOLD = 4  # articles in a round before worker processes pay for themselves
+
+
+@dataclass(frozen=True)
+class CleanedPage:
+    """What a worker returns: the canonical article, ready to match and store."""
+
+    title: str
+    text: str
+    title_length: int
+    canonical_url: str | None
+    published: datetime | None
+    author: str | None
+    flags: tuple[str, ...]
+
+
+def clean_page(body: bytes, url: str, content_type: str | None,
+               drop: Sequence[str]) -> CleanedPage | None:
+    """Extract and canonicalise one page (runs in a worker process; picklable in and out)."""
+    extracted = extract(body, url, content_type=content_type, drop=drop)
+    if extracted is None:
+        return None
+    text, title_length = document_text(extracted.title, extracted.text)
+    flags: tuple[str, ...] = ()
+    legacy = legacy_encoding(text)
+    if legacy:
+        flags = (f"legacy:{legacy}",)
+    return CleanedPage(title=text[:title_length], text=text, title_length=title_length,
+                       canonical_url=extracted.canonical_url, published=extracted.published,
+                       author=extracted.author, flags=flags)
+
+
+class ArticlePipeline:
+    """Stores each new article with its hits, alerts and deliveries."""
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.store: Store = settings["NEWSWATCH_STORE"]
+        self.matcher: Matcher = settings["NEWSWATCH_MATCHER"]
+        self.notify: Mapping[str, Sequence[str]] = settings["NEWSWATCH_NOTIFY"]
+        self.labels: Mapping[str, str] = settings.get("NEWSWATCH_LABELS") or {}
+        self.source: str = settings["NEWSWATCH_SOURCE"]
+        self.drop: list[str] = list(settings.get("NEWSWATCH_DROP") or [])
+        self.canon: Callable[[str], str] = settings["NEWSWATCH_CANON"]
+        self.same_site: Callable[[str], bool] = settings["NEWSWATCH_SAME_SITE"]
+        self.workers = int(settings.get("NEWSWATCH_WORKERS") or os.cpu_count() or 1)
+        self._pool: Executor | None = None
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newswatch-io")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArticlePipeline:
+        return cls(crawler)
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            requested = self.crawler.stats.get_value("newswatch/articles/requested", 0)
+            if requested > POOL_THRESHOLD and self.workers > 1:
+                ctx = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            else:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
+        return self._pool
+
+    def close_spider(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._threads.shutdown(wait=True)
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        stats = self.crawler.stats
+        loop = asyncio.get_running_loop()
+        url = item["url"]
+        try:
+            page = await loop.run_in_executor(self._executor(), clean_page, item["body"], url,
+                                              item.get("content_type"), self.drop)
+        except CleanError as exc:
+            stats.inc_value("newswatch/articles/unreadable")
+            logger.warning("%s: %s: page not usable: %s", self.source, url, exc)
+            await loop.run_in_executor(self._threads, self.store.mark_seen, url)
+            return {"url": url, "result": "unreadable"}
+        except Exception:
+            stats.inc_value("newswatch/articles/error")
+            logger.exception("%s: %s: cleaning failed", self.source, url)
+            return {"url": url, "result": "error"}
+        if page is None:
+            stats.inc_value("newswatch/articles/not_article")
+            await loop.run_in_executor(self._threads, self.store.mark_seen, url)
+            return {"url": url, "result": "not_article"}
+        record = self._record(item, page)
+        matches = self._match(page)
+        result = await loop.run_in_executor(self._threads, self.store.record_article,
+                                            record, matches)
+        if result.stored:
+            stats.inc_value("newswatch/articles/new")
+            stats.inc_value("newswatch/alerts", result.alerts)
+            for watch in result.watches:
+                logger.info("%s: %s matched %s", self.source, record.url, watch)
+        else:
+            stats.inc_value("newswatch/articles/duplicate")
+        return {"url": record.url, "result": "new" if result.stored else "duplicate",
+                "alerts": result.alerts}
+
+    def _record(self, item: dict[str, Any], page: CleanedPage) -> ArticleRecord:
+        url = item["url"]
+        if page.canonical_url:
+            canonical = self.canon(page.canonical_url)
+            if self.same_site(canonical):
+                url = canonical
+        published = page.published
+        if published is None and item.get("published"):
+            published = datetime.fromisoformat(item["published"])
+        return ArticleRecord(url=url, source=self.source, title=page.title, text=page.text,
+                             published=published, author=page.author, flags=page.flags,
+                             fetched_url=item["url"])
+
+    def _match(self, page: CleanedPage) -> list[MatchRecord]:
+        if page.flags:
+            return []
+        out = []
+        for m in self.matcher.match(page.text, title_length=page.title_length):
+            hits = [HitRecord(term=h.term, start=h.start, end=h.end, text=h.text,
+                              snippet=h.snippet, flags=tuple(h.flags)) for h in m.hits]
+            out.append(MatchRecord(watch=m.watch.name, label=m.watch.label, hits=hits,
+                                   channels=tuple(self.notify.get(m.watch.name, ()))))
+        return out
