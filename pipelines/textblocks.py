@@ -1,0 +1,144 @@
+"""Text of HTML elements and of trafilatura's output tree, as the cleaner wants it.
+
+trafilatura's own text output separates paragraphs *and* line breaks with a single newline;
+newswatch's contract is a blank line between paragraphs and a single newline only for a soft
+line break, so the paragraphs are rebuilt here from trafilatura's XML tree (``<p>``,
+``<head>``, ``<list>/<item>``, ``<quote>``, ``<table>/<row>/<cell>``, ``<lb/>``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+import lxml.html
+from lxml import etree
+
+from pipelines.sites import RELATED_LABELS, TRAILER_LINES
+
+__all__ = ["clean_paragraphs", "drop_related_labels", "element_text", "fold"]
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u2009\u202f]+")
+_BLOCKS_WITH_ROWS = {"list", "table"}
+_LINK_DENSE = 0.5  # share of a box's text inside links for the box to count as a link list
+
+
+def fold(value: str) -> str:
+    """Lower-case ASCII with no spaces: "Báo Dân trí" -> "baodantri" (for comparisons)."""
+    stripped = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in stripped if c.isalnum() and ord(c) < 128).lower()
+
+
+def element_text(el: lxml.html.HtmlElement) -> str:
+    """The visible text of ``el`` on one line (``<br>`` counts as a space)."""
+    parts: list[str] = []
+    for node in el.iter():
+        if node is not el and node.tag == "br":
+            parts.append(" ")
+        if node.text and node.tag not in ("script", "style") and isinstance(node.tag, str):
+            parts.append(node.text)
+        if node is not el and node.tail:
+            parts.append(node.tail)
+    return " ".join("".join(parts).split())
+
+
+def _inline(el: etree._Element) -> str:
+    """Text of one block, with ``<lb/>`` as a newline and spaces squashed."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.tag == "lb":
+            parts.append("\n")
+        elif node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _blocks(body: etree._Element) -> Iterator[str]:
+    for child in body:
+        if child.tag == "list":
+            for item in child.iter("item"):
+                yield _inline(item)
+        elif child.tag == "table":
+            for row in child.iter("row"):
+                cells = (_inline(c).replace("\n", " ") for c in row.iter("cell"))
+                yield " | ".join(c for c in cells if c)
+        elif child.tag == "graphic":
+            continue
+        else:
+            yield _inline(child)
+
+
+def _label_rest(text: str) -> str | None:
+    """What follows a related-links label opening ``text`` ("Xem thêm: ..." -> ": ..."),
+    or None when ``text`` does not open with a label used as a label."""
+    lead = text.lstrip(" >»-–•*").lower()
+    for label in RELATED_LABELS:
+        if lead.startswith(label.lower()):
+            rest = lead[len(label) :].strip()
+            if not rest or rest[:1] in (":", ">", "»", "…") or rest.startswith("..."):
+                return rest
+    return None
+
+
+def _is_related_line(paragraph: str) -> bool:
+    return len(paragraph) <= 300 and _label_rest(paragraph) is not None
+
+
+def clean_paragraphs(body: etree._Element, *, title: str = "") -> list[str]:
+    """Paragraphs of trafilatura's output tree, without the headline repeated, exact
+    repeats (a caption or a sapo printed twice), site chrome lines and "Xem thêm:" lines."""
+    seen: set[str] = set()
+    trailers = {fold(t) for t in TRAILER_LINES}
+    folded_title = fold(title)
+    kept: list[str] = []
+    for block in _blocks(body):
+        block = unicodedata.normalize("NFC", block)
+        key = fold(block)
+        if not key or key in seen or key in trailers or (folded_title and key == folded_title):
+            continue
+        if _is_related_line(block):
+            continue
+        seen.add(key)
+        kept.append(block)
+    return kept
+
+
+def drop_related_labels(root: lxml.html.HtmlElement, keep: list[lxml.html.HtmlElement]) -> None:
+    """Remove "Tin liên quan" / "Xem thêm" labels, and their box when it is a list of links
+    (inline related boxes that no CMS class marks)."""
+    protected: set[lxml.html.HtmlElement] = set()
+    for el in keep:
+        protected.update(el.iterancestors())
+    doomed: list[lxml.html.HtmlElement] = []
+    for el in root.iter():
+        if not isinstance(el, lxml.html.HtmlElement) or el in protected:
+            continue
+        if not el.text or _label_rest(el.text.strip()) is None:
+            continue
+        if len(element_text(el)) > 200:
+            continue
+        box = el.getparent()
+        if box is not None and box not in protected and _link_density(box) >= _LINK_DENSE:
+            doomed.append(box)
+        else:
+            doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()
+
+
+def _link_density(el: lxml.html.HtmlElement) -> float:
+    total = len(element_text(el))
+    if total == 0:
+        return 0.0
+    linked = sum(len(element_text(a)) for a in el.iter("a"))
+    return linked / total
