@@ -35,17 +35,22 @@ class UrlCanon:
         scheme = parts.scheme.lower()
         host = (parts.hostname or "").lower()
         port = parts.port
-        if host in self.aliases:
-            host = self.aliases[host]
+        host = self._host(host)
         netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
         query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                            if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")])
         return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
+    def _host(self, host: str) -> str:
+        # "www." in front of the site or of an alias is the same site.
+        bare = host.removeprefix("www.")
+        if bare == self.primary:
+            return self.primary
+        return self.aliases.get(host) or self.aliases.get(bare) or host
+
     def same_site(self, url: str) -> bool:
         """Whether ``url`` is on the primary host or one of its aliases."""
-        host = (urlsplit(url).hostname or "").lower()
-        return host == self.primary or host in self.aliases
+        return self._host((urlsplit(url).hostname or "").lower()) == self.primary
 
 
 class _SourceLike(Protocol):

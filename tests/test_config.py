@@ -1,0 +1,125 @@
+"""The configuration loader: the default config, and every problem located as FILE:LINE."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crawler.config import load_config, parse_duration
+from pipelines.errors import ConfigError
+from tests.conftest import REPO, run_cli
+
+CONFIG = REPO / "config"
+ENV_VARS = ("NEWSROOM_WEBHOOK_URL", "NEWSROOM_WEBHOOK_SECRET", "NEWSWATCH_EMAIL_TO", "SMTP_HOST")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def cfg_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG, target)
+    return target
+
+
+def test_default_config_loads_with_unset_channels_disabled(clean_env: None, tmp_path: Path) -> None:
+    config = load_config(CONFIG, tmp_path)
+    names = [s.name for s in config.sources]
+    assert names[0] == "tuoitrethudo" and len(names) >= 9
+    assert set(config.channels) == {"local"}
+    assert set(config.disabled_channels) == {"newsroom", "editors"}
+    assert "NEWSROOM_WEBHOOK_URL" in config.disabled_channels["newsroom"]
+    tt = config.source("tuoitrethudo")
+    assert tt.every == 300 and tt.jitter == 30 and "tuoitrethudo.com.vn" in tt.hosts
+    watch_names = {w.name for w in config.watches}
+    assert {"quan-hai-ba-trung", "nguyen-van-phong", "duong-duc-tuan", "nguyen-van-nam",
+            "cao-thi-hoa", "nguyen-quang-trung"} <= watch_names
+
+
+def test_channels_enabled_when_env_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NEWSROOM_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    config = load_config(CONFIG, tmp_path)
+    assert "newsroom" in config.channels
+
+
+def _errors(cfg_dir: Path, tmp_path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg_dir, tmp_path)
+    return [p.render() for p in info.value.problems if p.severity == "error"]
+
+
+def test_yaml_syntax_error_names_file_and_line(cfg_dir: Path, tmp_path: Path) -> None:
+    (cfg_dir / "sources.yaml").write_text("sources:\n  - name: a\n    home: [oops\n")
+    errors = _errors(cfg_dir, tmp_path)
+    assert len(errors) == 1 and errors[0].startswith("sources.yaml:")
+    assert "YAML syntax error" in errors[0]
+
+
+def test_every_problem_is_listed_with_its_line(cfg_dir: Path, tmp_path: Path) -> None:
+    (cfg_dir / "sources.yaml").write_text(
+        "sources:\n"
+        "  - name: good\n"
+        "    home: https://example.vn/\n"
+        "  - name: bad\n"
+        "    hom: https://example.vn/\n"           # line 5: typo -> unknown key
+        "    listings: [https://example.vn/x]\n"
+        "    every: soon\n"                         # line 7: not a duration
+        "    article_url: '([a-z'\n"                # line 8: bad regex
+        "    concurrency: two\n")                   # line 9: wrong type
+    errors = _errors(cfg_dir, tmp_path)
+    joined = "\n".join(errors)
+    assert "sources.yaml:5: sources.1.hom: unknown key" in joined
+    assert "sources.yaml:7: sources.1.every:" in joined
+    assert "sources.yaml:8: sources.1.article_url: bad regular expression" in joined
+    assert "sources.yaml:9: sources.1.concurrency:" in joined
+
+
+def test_required_env_var_is_an_error(cfg_dir: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NW_TEST_HOOK", raising=False)
+    (cfg_dir / "channels.yaml").write_text(
+        "channels:\n  local: {kind: file, path: a.jsonl}\n"
+        "  hook: {kind: webhook, url: '${NW_TEST_HOOK:?set the receiver URL}'}\n")
+    errors = _errors(cfg_dir, tmp_path)
+    assert any(e.startswith("channels.yaml:3: channels.hook.url: environment variable "
+                            "NW_TEST_HOOK is required: set the receiver URL") for e in errors)
+
+
+def test_notify_must_name_a_channel(cfg_dir: Path, tmp_path: Path) -> None:
+    text = (cfg_dir / "watches.yaml").read_text(encoding="utf-8")
+    (cfg_dir / "watches.yaml").write_text(text.replace("notify: [local, newsroom, editors]",
+                                                       "notify: [local, newsrom]"))
+    errors = _errors(cfg_dir, tmp_path)
+    assert any("no channel named 'newsrom'" in e and e.startswith("watches.yaml:")
+               for e in errors)
+
+
+def test_interpolation_is_never_structural(cfg_dir: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSROOM_WEBHOOK_URL", "http://127.0.0.1:9/x', evil: 'y")
+    config = load_config(cfg_dir, tmp_path)
+    assert "newsroom" in config.channels  # the quote did not break out of the value
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("10m", 600), ("2h", 7200),
+                                                ("1d", 86400), (90, 90), ("500ms", 0.5)])
+def test_durations(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_check_config_cli_exit_codes(cfg_dir: Path, tmp_path: Path) -> None:
+    ok = run_cli("--config", cfg_dir, "--data", tmp_path / "var", "check-config",
+                 env={v: "" for v in ENV_VARS})
+    assert ok.returncode == 0, ok.stderr
+    assert "channel newsroom disabled" in ok.stdout
+    (cfg_dir / "sources.yaml").write_text("sources:\n  - name: x\n    feeds: [ftp://a]\n")
+    bad = run_cli("--config", cfg_dir, "--data", tmp_path / "var", "check-config")
+    assert bad.returncode == 2
+    assert "sources.yaml:3: sources.0.feeds.0: 'ftp://a' is not an http(s) URL" in bad.stderr
+    assert "Traceback" not in bad.stderr
