@@ -1,0 +1,494 @@
+"""The outbox queries: claim due work under a lease, record outcomes, digests, notices.
+
+Every function is one short transaction; nothing here does network I/O, so the SQLite
+write lock is never held while a receiver is slow.
+
+A *job* is one message to send on one channel: a single alert delivery, a digest (several
+delivery rows of one channel that share a stable id and are updated together) or an
+operator notice. Rows are ``pending`` (never tried), ``retrying``, ``delivered`` or
+``dead``. A claimed row keeps its status and gets ``lease_until``; a finish only applies
+while that exact lease is still held, so a dispatcher that outlived its lease cannot
+overwrite the outcome of the one that took over. Attempts are counted when an outcome is
+recorded, not at claim time: a send interrupted by a crash is retried when its lease
+expires without spending a step of the retry schedule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pipelines.render import Hit, Item, Message
+from pipelines.store import (
+    Store,
+    alerts,
+    articles,
+    channel_state,
+    deliveries,
+    delivery_attempts,
+    digest_members,
+    digests,
+    hits,
+    notice_deliveries,
+    notices,
+)
+
+__all__ = [
+    "ACTIVE",
+    "MAX_DIGEST",
+    "Job",
+    "claim",
+    "due_by_channel",
+    "enqueue_notice",
+    "finish",
+    "form_burst_digests",
+    "form_scheduled_digests",
+    "load_message",
+    "next_boundary",
+]
+
+ACTIVE = ("pending", "retrying")
+MAX_DIGEST = 50
+Source = Literal["delivery", "notice"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed message: the rows it covers and the lease that holds them."""
+
+    source: Source
+    ids: tuple[int, ...]
+    channel: str
+    message_id: str
+    attempts: int
+    lease_until: datetime
+    digest_reason: str = ""
+
+    @property
+    def kind(self) -> Literal["alert", "digest", "notice"]:
+        if self.source == "notice":
+            return "notice"
+        return "digest" if self.digest_reason else "alert"
+
+
+def _table(source: Source) -> Table:
+    return deliveries if source == "delivery" else notice_deliveries
+
+
+def _free(table: Table, now: datetime) -> Any:
+    return or_(table.c.lease_until.is_(None), table.c.lease_until <= now)
+
+
+def _due(table: Table, now: datetime) -> Any:
+    return and_(table.c.status.in_(ACTIVE), table.c.next_attempt <= now, _free(table, now))
+
+
+# -- reading what is due ---------------------------------------------------------------------
+
+
+def due_by_channel(store: Store, now: datetime) -> dict[str, int]:
+    """How many rows (deliveries and notices) are due now, per channel."""
+    counts: dict[str, int] = {}
+    with store.engine.connect() as conn:
+        for table in (deliveries, notice_deliveries):
+            rows = conn.execute(
+                select(table.c.channel, func.count())
+                .where(_due(table, now))
+                .group_by(table.c.channel)
+            )
+            for channel, n in rows:
+                counts[channel] = counts.get(channel, 0) + int(n)
+    return counts
+
+
+def claim(
+    store: Store,
+    channel: str,
+    limit: int,
+    now: datetime,
+    lease: float,
+    *,
+    exclude: set[str] | None = None,
+    held: Sequence[str] = (),
+) -> list[Job]:
+    """Claim up to ``limit`` due jobs of one channel (notices first, then oldest due).
+
+    ``exclude``: message ids already tried in this round; ``held``: watches sent as
+    scheduled digests, whose alerts are only ever claimed inside a digest.
+    """
+    exclude = set() if exclude is None else exclude
+    lease_until = now + timedelta(seconds=lease)
+    jobs: list[Job] = []
+    sources: tuple[Source, ...] = ("notice", "delivery")
+    with store.begin() as conn:
+        for source in sources:
+            table = _table(source)
+            query = (
+                select(table.c.id, table.c.message_id, table.c.attempts)
+                .where(_due(table, now), table.c.channel == channel)
+                .order_by(table.c.next_attempt, table.c.id)
+                .limit(limit * 4 + len(exclude))
+            )
+            if source == "delivery" and held:
+                query = query.join(alerts, alerts.c.id == deliveries.c.alert_id).where(
+                    or_(
+                        alerts.c.watch.not_in(list(held)),
+                        deliveries.c.id.in_(select(digest_members.c.delivery_id)),
+                    )
+                )
+            for row_id, message_id, attempts in conn.execute(query).all():
+                if len(jobs) >= limit:
+                    return jobs
+                job = _claim_one(
+                    conn, source, row_id, message_id, attempts, channel, now, lease_until, exclude
+                )
+                if job is not None:
+                    jobs.append(job)
+                    exclude.add(job.message_id)
+    return jobs
+
+
+def _claim_one(
+    conn: Connection,
+    source: Source,
+    row_id: int,
+    message_id: str,
+    attempts: int,
+    channel: str,
+    now: datetime,
+    lease_until: datetime,
+    exclude: set[str],
+) -> Job | None:
+    table = _table(source)
+    ids: tuple[int, ...] = (row_id,)
+    reason = ""
+    if source == "delivery":
+        digest = conn.execute(
+            select(digests.c.id, digests.c.message_id, digests.c.reason)
+            .join(digest_members, digest_members.c.digest_id == digests.c.id)
+            .where(digest_members.c.delivery_id == row_id)
+        ).first()
+        if digest is not None:
+            message_id, reason = digest.message_id, digest.reason
+            ids = tuple(
+                conn.execute(
+                    select(digest_members.c.delivery_id)
+                    .where(digest_members.c.digest_id == digest.id)
+                    .order_by(digest_members.c.delivery_id)
+                ).scalars()
+            )
+    if message_id in exclude:
+        return None
+    claimed = conn.execute(
+        update(table)
+        .where(table.c.id.in_(ids), _free(table, now), table.c.status.in_(ACTIVE))
+        .values(lease_until=lease_until)
+    ).rowcount
+    if claimed != len(ids):
+        # Someone else holds part of it: give back what we took, try again next round.
+        conn.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.lease_until == lease_until)
+            .values(lease_until=None)
+        )
+        return None
+    return Job(source, ids, channel, message_id, attempts, lease_until, reason)
+
+
+# -- recording an outcome --------------------------------------------------------------------
+
+
+def finish(
+    store: Store,
+    job: Job,
+    *,
+    outcome: Literal["delivered", "retrying", "dead"],
+    now: datetime,
+    started: datetime,
+    next_attempt: datetime | None = None,
+    status: int | None = None,
+    detail: str = "",
+) -> bool:
+    """Record one attempt and move the job's rows on; False if the lease was lost meanwhile."""
+    table = _table(job.source)
+    values: dict[str, Any] = {"status": outcome, "attempts": job.attempts + 1, "lease_until": None}
+    if outcome == "delivered":
+        values.update(delivered_at=now, last_error=None)
+    else:
+        values["last_error"] = detail[:500] or None
+    if outcome == "retrying" and next_attempt is not None:
+        values["next_attempt"] = next_attempt
+    with store.begin() as conn:
+        updated = conn.execute(
+            update(table)
+            .where(table.c.id.in_(job.ids), table.c.lease_until == job.lease_until)
+            .values(**values)
+        ).rowcount
+        conn.execute(
+            insert(delivery_attempts).values(
+                channel=job.channel,
+                message_id=job.message_id,
+                started_at=started,
+                finished_at=now,
+                outcome=outcome if updated else "lost-lease",
+                status=status,
+                detail=detail[:500] or None,
+            )
+        )
+    return bool(updated)
+
+
+# -- building the message --------------------------------------------------------------------
+
+
+def load_message(store: Store, job: Job, timezone: str) -> Message:
+    """The message a job sends, read fresh from the store (titles, hits, snippets)."""
+    with store.engine.connect() as conn:
+        if job.source == "notice":
+            row = conn.execute(
+                select(notices.c.title, notices.c.text)
+                .join(notice_deliveries, notice_deliveries.c.notice_id == notices.c.id)
+                .where(notice_deliveries.c.id == job.ids[0])
+            ).one()
+            return Message(
+                "notice", job.message_id, title=row.title, text=row.text, timezone=timezone
+            )
+        items = _items(conn, job.ids)
+    kind: Literal["alert", "digest"] = "digest" if job.digest_reason else "alert"
+    return Message(kind, job.message_id, items=items, reason=job.digest_reason, timezone=timezone)
+
+
+def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
+    rows = conn.execute(
+        select(
+            deliveries.c.message_id,
+            alerts.c.watch,
+            alerts.c.label,
+            alerts.c.article_id,
+            articles.c.url,
+            articles.c.title,
+            articles.c.source,
+            articles.c.published,
+        )
+        .join(alerts, alerts.c.id == deliveries.c.alert_id)
+        .join(articles, articles.c.id == alerts.c.article_id)
+        .where(deliveries.c.id.in_(delivery_ids))
+        .order_by(alerts.c.created_at, deliveries.c.id)
+    ).all()
+    items = []
+    for row in rows:
+        hit_rows = conn.execute(
+            select(hits.c.term, hits.c.text, hits.c.start, hits.c.end, hits.c.snippet)
+            .where(hits.c.article_id == row.article_id, hits.c.watch == row.watch)
+            .order_by(hits.c.start)
+        ).all()
+        snippet = hit_rows[0].snippet if hit_rows else ""
+        items.append(
+            Item(
+                watch=row.watch,
+                label=row.label,
+                url=row.url,
+                title=row.title,
+                source=row.source,
+                published=row.published,
+                snippet=snippet,
+                message_id=row.message_id,
+                hits=tuple(Hit(h.term, h.text, h.start, h.end) for h in hit_rows),
+            )
+        )
+    return tuple(items)
+
+
+# -- digests -------------------------------------------------------------------------------
+
+
+def digest_id_for(message_ids: Iterable[str]) -> str:
+    """A digest's stable id: derived from the ids of the alerts it contains."""
+    joined = "\n".join(sorted(message_ids))
+    return "nwd_" + hashlib.sha256(joined.encode()).hexdigest()[:32]
+
+
+def next_boundary(created: datetime, schedule: str, timezone: str) -> datetime:
+    """When the digest holding an alert created at ``created`` is due (aware UTC)."""
+    zone = ZoneInfo(timezone)
+    local = created.astimezone(zone)
+    if schedule == "hourly":
+        boundary = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    else:
+        hour, minute = (int(p) for p in schedule.partition("@")[2].split(":"))
+        boundary = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if boundary <= local:
+            boundary = (boundary.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=zone)
+    return boundary.astimezone(created.tzinfo)
+
+
+def _fresh(channel: str, now: datetime) -> Any:
+    """Due, never tried, not yet in a digest."""
+    return and_(
+        deliveries.c.channel == channel,
+        deliveries.c.status == "pending",
+        deliveries.c.attempts == 0,
+        deliveries.c.next_attempt <= now,
+        _free(deliveries, now),
+        deliveries.c.id.not_in(select(digest_members.c.delivery_id)),
+    )
+
+
+def form_scheduled_digests(
+    store: Store, channel: str, schedules: dict[str, str], timezone: str, now: datetime
+) -> int:
+    """Hold alerts of hourly/daily watches until their boundary, then group them; returns
+    the number of digests formed."""
+    if not schedules:
+        return 0
+    formed = 0
+    with store.begin() as conn:
+        rows = conn.execute(
+            select(
+                deliveries.c.id, deliveries.c.message_id, deliveries.c.created_at, alerts.c.watch
+            )
+            .join(alerts, alerts.c.id == deliveries.c.alert_id)
+            .where(_fresh(channel, now), alerts.c.watch.in_(list(schedules)))
+            .order_by(deliveries.c.id)
+        ).all()
+    by_watch: dict[str, list[Any]] = {}
+    for row in rows:
+        by_watch.setdefault(row.watch, []).append(row)
+    for watch, group in by_watch.items():
+        schedule = schedules[watch]
+        boundary = next_boundary(min(r.created_at for r in group), schedule, timezone)
+        ids = [r.id for r in group]
+        if boundary <= now:
+            for start in range(0, len(group), MAX_DIGEST):
+                chunk = group[start : start + MAX_DIGEST]
+                formed += _form(
+                    store, channel, schedule, [(r.id, r.message_id) for r in chunk], now
+                )
+        else:
+            with store.begin() as conn:
+                conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id.in_(ids), _free(deliveries, now))
+                    .values(next_attempt=boundary)
+                )
+    return formed
+
+
+def form_burst_digests(
+    store: Store, channel: str, burst: int, held: Iterable[str], now: datetime
+) -> int:
+    """More than ``burst`` fresh alerts due on one channel: group them into digests."""
+    if burst <= 0:
+        return 0
+    held = list(held)
+    with store.engine.connect() as conn:
+        query = (
+            select(deliveries.c.id, deliveries.c.message_id)
+            .join(alerts, alerts.c.id == deliveries.c.alert_id)
+            .where(_fresh(channel, now))
+            .order_by(deliveries.c.id)
+        )
+        if held:
+            query = query.where(alerts.c.watch.not_in(held))
+        rows = [(r.id, r.message_id) for r in conn.execute(query)]
+    if len(rows) <= burst:
+        return 0
+    return sum(
+        _form(store, channel, "burst", rows[i : i + MAX_DIGEST], now)
+        for i in range(0, len(rows), MAX_DIGEST)
+    )
+
+
+def _form(
+    store: Store, channel: str, reason: str, members: Sequence[tuple[int, str]], now: datetime
+) -> int:
+    message_id = digest_id_for(m for _, m in members)
+    try:
+        with store.begin() as conn:
+            digest_id = conn.execute(
+                insert(digests).values(
+                    message_id=message_id,
+                    channel=channel,
+                    reason=reason,
+                    created_at=now,
+                )
+            ).inserted_primary_key
+            assert digest_id is not None
+            conn.execute(
+                insert(digest_members),
+                [{"delivery_id": d, "digest_id": digest_id[0]} for d, _ in members],
+            )
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_([d for d, _ in members]))
+                .values(next_attempt=now)
+            )
+    except IntegrityError:
+        return 0  # another dispatcher grouped (some of) them first
+    return 1
+
+
+# -- notices -------------------------------------------------------------------------------
+
+
+def enqueue_notice(
+    store: Store, key: str, title: str, text: str, channels: Sequence[str], now: datetime
+) -> bool:
+    """Queue an operator notice once per ``key``; False when that key was already queued."""
+    try:
+        with store.begin() as conn:
+            notice_id = conn.execute(
+                insert(notices).values(key=key, title=title, text=text, created_at=now)
+            ).inserted_primary_key
+            assert notice_id is not None
+            for channel in dict.fromkeys(channels):
+                digest = hashlib.sha256(f"notice\n{key}\n{channel}".encode()).hexdigest()
+                conn.execute(
+                    insert(notice_deliveries).values(
+                        notice_id=notice_id[0],
+                        channel=channel,
+                        status="pending",
+                        attempts=0,
+                        next_attempt=now,
+                        message_id=f"nw_{digest[:32]}",
+                        created_at=now,
+                    )
+                )
+    except IntegrityError:
+        return False
+    return True
+
+
+# -- channel state -------------------------------------------------------------------------
+
+
+def channel_states(store: Store) -> dict[str, dict[str, Any]]:
+    with store.engine.connect() as conn:
+        return {row["channel"]: dict(row) for row in conn.execute(select(channel_state)).mappings()}
+
+
+def update_channel(store: Store, channel: str, **values: Any) -> None:
+    """Upsert one channel's state row."""
+    with store.begin() as conn:
+        done = conn.execute(
+            update(channel_state).where(channel_state.c.channel == channel).values(**values)
+        ).rowcount
+        if not done:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(channel_state).values(
+                            channel=channel, failures=0, cooldown=0, **values
+                        )
+                    )
+            except IntegrityError:
+                conn.execute(
+                    update(channel_state).where(channel_state.c.channel == channel).values(**values)
+                )

@@ -1,0 +1,370 @@
+"""What an alert looks like on every channel: webhook JSON, email, chat texts.
+
+Pure functions over :class:`Message`; no I/O. Article text is untrusted (a headline can
+contain ``<script>``, ``@everyone`` or markup), so every format escapes it for its own
+syntax *before* the hit highlighting wraps the matched words:
+
+- HTML (email, Telegram): ``html.escape`` on every piece, ``<b>`` around hits;
+- Slack mrkdwn: ``&``, ``<``, ``>`` as entities (``<!channel>`` and links cannot be
+  injected), ``*`` around hits;
+- Discord markdown: markdown characters backslash-escaped; mentions are also switched
+  off in the payload (``allowed_mentions``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "Hit",
+    "Item",
+    "Message",
+    "chat_html",
+    "discord_payload",
+    "email_message",
+    "plain_text",
+    "slack_text",
+    "webhook_payload",
+]
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+MAX_TITLE = 180
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matched term in the article, as the matcher stored it."""
+
+    term: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Item:
+    """One alert: a watch matched an article."""
+
+    watch: str
+    label: str
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    snippet: str
+    hits: tuple[Hit, ...] = ()
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to send through one channel: an alert, a digest or an operator notice.
+
+    ``id`` is stable across retries and restarts (``webhook-id``, email ``Message-ID``).
+    """
+
+    kind: Literal["alert", "digest", "notice"]
+    id: str
+    items: tuple[Item, ...] = ()
+    title: str = ""
+    text: str = ""
+    reason: str = ""
+    timezone: str = DEFAULT_TIMEZONE
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def watches(self) -> list[str]:
+        return list(dict.fromkeys(item.watch for item in self.items))
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+
+def one_line(text: str, limit: int = MAX_TITLE) -> str:
+    """Collapse whitespace (no header injection, no broken layouts) and cap the length."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def local_time(when: datetime | None, timezone: str) -> datetime | None:
+    return None if when is None else when.astimezone(ZoneInfo(timezone))
+
+
+def iso_time(when: datetime | None, timezone: str) -> str | None:
+    """ISO 8601 with the offset of the presentation zone (``…+07:00``)."""
+    local = local_time(when, timezone)
+    return None if local is None else local.isoformat(timespec="seconds")
+
+
+def human_time(when: datetime | None, timezone: str) -> str:
+    local = local_time(when, timezone)
+    return "" if local is None else local.strftime("%H:%M %d/%m/%Y")
+
+
+def segments(snippet: str, hits: Sequence[Hit]) -> list[tuple[str, bool]]:
+    """Split a snippet into (text, is_hit) pieces, hits being the matched words it contains."""
+    words = sorted({h.text for h in hits if h.text}, key=len, reverse=True)
+    if not words:
+        return [(snippet, False)] if snippet else []
+    pattern = re.compile("|".join(re.escape(w) for w in words))
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for found in pattern.finditer(snippet):
+        if found.start() > pos:
+            out.append((snippet[pos : found.start()], False))
+        out.append((found.group(0), True))
+        pos = found.end()
+    if pos < len(snippet):
+        out.append((snippet[pos:], False))
+    return out
+
+
+def highlight(
+    snippet: str, hits: Sequence[Hit], escape: Callable[[str], str], bold: Callable[[str], str]
+) -> str:
+    return "".join(bold(escape(t)) if hit else escape(t) for t, hit in segments(snippet, hits))
+
+
+def _html_escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# -- webhook / file ----------------------------------------------------------------------
+
+
+def article_json(item: Item, timezone: str) -> dict[str, Any]:
+    return {
+        "url": item.url,
+        "title": item.title,
+        "source": item.source,
+        "published": iso_time(item.published, timezone),
+        "snippet": item.snippet,
+        "hits": [
+            {"term": h.term, "text": h.text, "start": h.start, "end": h.end} for h in item.hits
+        ],
+    }
+
+
+def webhook_payload(message: Message) -> dict[str, Any]:
+    """The JSON body fixed by the webhook contract (also one line of the ``file`` channel)."""
+    if message.kind == "notice":
+        return {
+            "type": "newswatch.notice",
+            "id": message.id,
+            "title": message.title,
+            "text": message.text,
+        }
+    if message.kind == "digest":
+        articles = []
+        for item in message.items:
+            entry = article_json(item, message.timezone)
+            entry["watch"] = {"name": item.watch, "label": item.label}
+            entry["id"] = item.message_id
+            articles.append(entry)
+        return {
+            "type": "watch.digest",
+            "id": message.id,
+            "reason": message.reason,
+            "articles": articles,
+        }
+    item = message.items[0]
+    return {
+        "type": "watch.matched",
+        "id": message.id,
+        "watch": {"name": item.watch, "label": item.label},
+        "article": article_json(item, message.timezone),
+    }
+
+
+# -- email ---------------------------------------------------------------------------------
+
+
+def subject(message: Message) -> str:
+    if message.kind == "notice":
+        return one_line(f"[newswatch] {message.title}")
+    if message.kind == "digest":
+        labels = ", ".join(dict.fromkeys(i.label for i in message.items))
+        n = len(message.items)
+        return one_line(f"[{labels}] {n} bài mới / {n} new articles")
+    item = message.items[0]
+    return one_line(f"[{item.label}] {item.title}")
+
+
+def plain_text(message: Message) -> str:
+    """The text/plain part (also used by Apprise and as the chat fallback)."""
+    if message.kind == "notice":
+        return f"{message.title}\n\n{message.text}\n\n-- \nnewswatch\n"
+    blocks = []
+    for item in message.items:
+        when = human_time(item.published, message.timezone)
+        meta = " · ".join(p for p in (item.source, when) if p)
+        snippet = highlight(item.snippet, item.hits, str, lambda t: f"*{t}*")
+        blocks.append(f"[{item.label}] {one_line(item.title)}\n{item.url}\n{meta}\n{snippet}")
+    footer = "-- \nnewswatch: " + ", ".join(message.watches) + "\n"
+    return "\n\n".join(blocks) + "\n\n" + footer
+
+
+def html_body(message: Message) -> str:
+    """The text/html part: simple inline-styled HTML, every piece of article text escaped."""
+    if message.kind == "notice":
+        return (
+            f"<html><body><h3>{_html_escape(message.title)}</h3>"
+            f"<p>{_html_escape(message.text)}</p></body></html>"
+        )
+    parts = ['<html><body style="font-family:sans-serif">']
+    for item in message.items:
+        when = human_time(item.published, message.timezone)
+        meta = " · ".join(_html_escape(p) for p in (item.source, when) if p)
+        snippet = highlight(item.snippet, item.hits, _html_escape, lambda t: f"<b>{t}</b>")
+        parts.append(
+            f'<div style="margin-bottom:16px">'
+            f'<div style="color:#666;font-size:12px">Alert · {_html_escape(item.label)}</div>'
+            f'<a href="{_html_escape(item.url)}" style="font-size:16px">'
+            f"{_html_escape(one_line(item.title))}</a>"
+            f'<div style="color:#080;font-size:12px">{meta}</div>'
+            f"<div>{snippet}</div></div>"
+        )
+    parts.append(
+        '<hr><div style="color:#666;font-size:12px">newswatch · '
+        + _html_escape(", ".join(message.watches))
+        + "</div></body></html>"
+    )
+    return "".join(parts)
+
+
+def email_message(
+    message: Message, *, sender: str, to: Sequence[str], now: datetime
+) -> EmailMessage:
+    """A multipart/alternative email with deterministic ``Message-ID`` and threading headers.
+
+    ``Message-ID`` is ``<{message.id}@{domain of sender}>``, so a resend after a crash carries
+    the same id and mailboxes collapse it; ``References``/``In-Reply-To`` point at one
+    synthetic root per watch so clients thread a watch's alerts together.
+    """
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "newswatch.invalid"
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = subject(message)
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = f"<{message.id}@{domain}>"
+    if message.kind != "notice" and message.items:
+        roots = " ".join(f"<watch-{_header_token(w)}@{domain}>" for w in message.watches)
+        msg["References"] = roots
+        msg["In-Reply-To"] = roots.split(" ")[0]
+        msg["List-Id"] = (
+            f"newswatch {_header_token(message.watches[0])} "
+            f"<{_header_token(message.watches[0])}.newswatch.{domain}>"
+        )
+    else:
+        msg["List-Id"] = f"newswatch notices <notices.newswatch.{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(plain_text(message), cte="quoted-printable")
+    msg.add_alternative(html_body(message), subtype="html", cte="quoted-printable")
+    return msg
+
+
+def _header_token(text: str) -> str:
+    """A watch name made safe for a Message-ID / List-Id token."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "watch"
+
+
+# -- chat ----------------------------------------------------------------------------------
+
+
+def chat_html(message: Message, limit: int = 4000) -> str:
+    """Telegram HTML parse mode: only <b>, <a> are produced; everything else escaped."""
+    if message.kind == "notice":
+        text = f"<b>{_html_escape(message.title)}</b>\n{_html_escape(message.text)}"
+        return text[:limit]
+    lines = []
+    if message.kind == "digest":
+        lines.append(f"<b>{len(message.items)} bài mới</b>")
+    for item in message.items:
+        when = human_time(item.published, message.timezone)
+        meta = " · ".join(_html_escape(p) for p in (item.source, when) if p)
+        snippet = highlight(item.snippet, item.hits, _html_escape, lambda t: f"<b>{t}</b>")
+        block = (
+            f'🔔 {_html_escape(item.label)}\n<a href="{_html_escape(item.url)}">'
+            f"{_html_escape(one_line(item.title))}</a>\n{meta}\n{snippet}"
+        )
+        if sum(len(x) + 2 for x in lines) + len(block) > limit:
+            lines.append(f"… (+{len(message.items) - len(lines) + 1})")
+            break
+        lines.append(block)
+    return "\n\n".join(lines)
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters as entities: no ``<!channel>``, no injected links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_text(message: Message, limit: int = 3500) -> str:
+    """Slack mrkdwn text."""
+    if message.kind == "notice":
+        return f"*{slack_escape(message.title)}*\n{slack_escape(message.text)}"[:limit]
+    lines = []
+    if message.kind == "digest":
+        lines.append(f"*{len(message.items)} bài mới*")
+    for item in message.items:
+        when = human_time(item.published, message.timezone)
+        meta = " · ".join(slack_escape(p) for p in (item.source, when) if p)
+        title = slack_escape(one_line(item.title)).replace("|", "¦")
+        snippet = highlight(item.snippet, item.hits, slack_escape, lambda t: f"*{t}*")
+        block = (
+            f":bell: {slack_escape(item.label)}\n"
+            f"*<{slack_escape(item.url)}|{title}>*\n{meta}\n{snippet}"
+        )
+        if sum(len(x) + 2 for x in lines) + len(block) > limit:
+            lines.append(f"… (+{len(message.items) - len(lines) + 1})")
+            break
+        lines.append(block)
+    return "\n\n".join(lines)
+
+
+_DISCORD_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<:-])")
+
+
+def discord_escape(text: str) -> str:
+    """Markdown characters backslash-escaped; ``@`` followed by a zero-width space."""
+    return _DISCORD_MARKDOWN.sub(r"\\\1", text).replace("@", "@\u200b")
+
+
+def discord_payload(message: Message) -> dict[str, Any]:
+    """Discord webhook body: an embed per article (max 10), mentions never parsed."""
+    body: dict[str, Any] = {"allowed_mentions": {"parse": []}, "username": "newswatch"}
+    if message.kind == "notice":
+        body["content"] = discord_escape(f"{message.title}\n{message.text}")[:2000]
+        return body
+    embeds = []
+    for item in message.items[:10]:
+        embed: dict[str, Any] = {
+            "title": discord_escape(one_line(item.title, 200)),
+            "url": item.url,
+            "description": highlight(item.snippet, item.hits, discord_escape, lambda t: f"**{t}**")[
+                :4000
+            ],
+            "footer": {"text": one_line(f"{item.label} · {item.source}", 2000)},
+        }
+        stamp = iso_time(item.published, message.timezone)
+        if stamp:
+            embed["timestamp"] = stamp
+        embeds.append(embed)
+    labels = ", ".join(dict.fromkeys(i.label for i in message.items))
+    more = len(message.items) - len(embeds)
+    content = f"🔔 {labels}" + (f" (+{more})" if more > 0 else "")
+    body["content"] = discord_escape(one_line(content, 1900))
+    body["embeds"] = embeds
+    return body
