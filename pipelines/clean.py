@@ -18,31 +18,39 @@ it is only given markup.
 
 from __future__ import annotations
 
+import copy
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from cssselect import SelectorError
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
 from pipelines.encoding import decode_html
 from pipelines.errors import NewswatchError
-from pipelines.pubdate import VisibleDate, parse_visible, reconcile
-from pipelines.sites import (
-    BODY_SELECTORS,
-    DATE_SELECTORS,
-    DEFAULT_DROP,
-    SAPO_SELECTORS,
-    TITLE_SELECTORS,
+from pipelines.pagemeta import (
+    PageMeta,
+    clean_author,
+    compiled,
+    first,
+    generic_h1,
+    headline,
+    nfc,
+    select,
+    visible_date,
 )
-from pipelines.textblocks import clean_paragraphs, drop_related_labels, element_text, fold
+from pipelines.pubdate import reconcile
+from pipelines.sites import BODY_SELECTORS, DEFAULT_DROP, SAPO_SELECTORS, TITLE_SELECTORS
+from pipelines.textblocks import (
+    clean_paragraphs,
+    drop_link_lists,
+    drop_related_labels,
+    element_text,
+    fold,
+)
 
 __all__ = [
     "MAX_PAGE_BYTES",
@@ -64,8 +72,6 @@ _DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True}
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # C0 controls other than tab/newline/CR make lxml refuse a str outright.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_TITLE_SEPARATOR = re.compile(r"\s+[-|–—»:]\s+|\s*\|\s*")
-_SITE_WORDS = ("online", "baodientu", "tintuc", "trangthongtin", "news", ".vn", ".net", ".com")
 
 
 class CleanError(NewswatchError):
@@ -99,7 +105,7 @@ def check_selector(selector: str) -> str | None:
     """None when ``selector`` is a CSS selector the cleaner can apply, else why not
     (for the configuration checker: a bad ``drop:`` entry is a config error)."""
     try:
-        _compiled(selector)
+        compiled(selector)
     except SelectorError as exc:
         return f"invalid CSS selector {selector!r}: {exc}"
     return None
@@ -125,23 +131,28 @@ def extract(
         raise CleanError(f"{url}: page too large to clean ({size} bytes > {max_bytes})")
     text = decode_html(html, content_type) if isinstance(html, bytes) else html
     tree = _parse(text, url)
-    page = _PageMeta.read(tree, url)
+    page = PageMeta.read(tree, url)
 
-    title_el = _first(tree, TITLE_SELECTORS)
+    title_el = first(tree, TITLE_SELECTORS)
     if title_el is None:
-        title_el = _generic_h1(tree, page)
-    title = _title(title_el, page)
-    visible = _visible_date(tree, title_el)
+        title_el = generic_h1(tree, page)
+    title = headline(title_el, page)
+    visible = visible_date(tree, title_el)
+    metadata = _metadata(tree, url)
     drops = _drop_set(tree, (*DEFAULT_DROP, *drop))
     body = _find_body(tree, drops)
-    sapo = _first(tree, SAPO_SELECTORS, exclude=drops)
+    sapo = first(tree, SAPO_SELECTORS, exclude=drops)
     keep = [el for el in (title_el, body, sapo) if el is not None]
     _remove(drops, keep)
     if body is not None and sapo is not None and _is_inside(sapo, body):
         sapo = None
     source = _focus(tree, body, sapo) if body is not None else tree
     drop_related_labels(source if body is None else source.body, keep)
+    drop_link_lists(source)
 
+    if body is None and title_el is None:
+        # No article container and no headline: a home, section or search page.
+        return None
     document = _trafilatura(source, url)
     if document is None or document.body is None:
         return None
@@ -154,14 +165,14 @@ def extract(
     return Extracted(
         url=url,
         canonical_url=page.canonical,
-        title=title or _nfc(document.title or ""),
-        published=reconcile(document.date, visible),
-        author=_author(document.author, page),
+        title=title or nfc(metadata.title or ""),
+        published=reconcile(metadata.date, visible),
+        author=clean_author(metadata.author, page),
         text=body_text,
     )
 
 
-# -- parsing and page-level metadata ---------------------------------------------------------
+# -- parsing ---------------------------------------------------------
 
 
 def _parse(text: str, url: str) -> lxml.html.HtmlElement:
@@ -179,144 +190,16 @@ def _parse(text: str, url: str) -> lxml.html.HtmlElement:
     return tree
 
 
-@dataclass(frozen=True)
-class _PageMeta:
-    canonical: str | None
-    og_title: str
-    page_title: str
-    site_hints: tuple[str, ...]
-
-    @classmethod
-    def read(cls, tree: lxml.html.HtmlElement, url: str) -> _PageMeta:
-        def meta(*names: str) -> str:
-            for name in names:
-                for attr in ("property", "name", "itemprop"):
-                    for value in tree.xpath(f'//meta[@{attr}="{name}"]/@content'):
-                        if str(value).strip():
-                            return _squash(str(value))
-            return ""
-
-        canonical = None
-        for href in [*tree.xpath('//link[@rel="canonical"]/@href'), meta("og:url")]:
-            absolute = urljoin(url, str(href).strip()) if str(href).strip() else ""
-            if urlsplit(absolute).scheme in ("http", "https"):
-                canonical = absolute
-                break
-        titles = tree.xpath("//title")
-        page_title = element_text(titles[0]) if titles else ""
-        host = (urlsplit(url).hostname or "").removeprefix("www.")
-        hints = {fold(meta("og:site_name")), host.split(".")[0] if host else ""}
-        return cls(canonical, meta("og:title"), page_title, tuple(h for h in hints if len(h) > 2))
-
-
-def _compiled(selector: str) -> CSSSelector:
-    return _compiled_cached(selector)
-
-
-@lru_cache(maxsize=512)
-def _compiled_cached(selector: str) -> CSSSelector:
-    return CSSSelector(selector, translator="html")
-
-
-def _select(tree: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
-    try:
-        found = _compiled(selector)(tree)
-    except SelectorError as exc:
-        raise CleanError(f"invalid CSS selector {selector!r}: {exc}") from exc
-    return [el for el in found if isinstance(el, lxml.html.HtmlElement)]
-
-
-def _first(
-    tree: lxml.html.HtmlElement,
-    selectors: Iterable[str],
-    exclude: set[lxml.html.HtmlElement] | None = None,
-) -> lxml.html.HtmlElement | None:
-    for selector in selectors:
-        for el in _select(tree, selector):
-            if (exclude is None or el not in exclude) and element_text(el):
-                return el
-    return None
-
-
-def _generic_h1(tree: lxml.html.HtmlElement, page: _PageMeta) -> lxml.html.HtmlElement | None:
-    """The ``<h1>`` the ``<title>``/og:title starts with; not a logo or a box heading."""
-    heads = [h for h in tree.iter("h1") if element_text(h)]
-    for h in heads:
-        head = fold(element_text(h))
-        if any(fold(t).startswith(head) for t in (page.page_title, page.og_title) if t):
-            return h
-    return heads[0] if len(heads) == 1 and not page.og_title else None
-
-
-def _title(title_el: lxml.html.HtmlElement | None, page: _PageMeta) -> str:
-    if title_el is not None:
-        return _nfc(element_text(title_el))
-    return _nfc(_strip_site(page.og_title or page.page_title, page.site_hints))
-
-
-def _strip_site(title: str, hints: tuple[str, ...]) -> str:
-    """"Headline - Báo VnExpress Kinh doanh" -> "Headline"."""
-    parts = _TITLE_SEPARATOR.split(title)
-    while len(parts) > 1:
-        last = fold(parts[-1])
-        if any(h in last for h in hints) or any(w in last for w in _SITE_WORDS):
-            parts.pop()
-        elif len(parts[-1].split()) <= 1:
-            parts.pop()
-        else:
-            break
-    kept = len(" ".join(parts))
-    # Re-cut the original string so the headline keeps its own separators.
-    cut = title
-    while len(" ".join(_TITLE_SEPARATOR.split(cut))) > kept:
-        match = list(_TITLE_SEPARATOR.finditer(cut))
-        if not match:
-            break
-        cut = cut[: match[-1].start()]
-    return cut.strip()
-
-
-def _visible_date(
-    tree: lxml.html.HtmlElement, title_el: lxml.html.HtmlElement | None
-) -> VisibleDate | None:
-    """The date line nearest to the headline, in document order."""
-    order = {el: i for i, el in enumerate(tree.iter())}
-    anchor = order.get(title_el, 0) if title_el is not None else 0
-    best: tuple[int, VisibleDate] | None = None
-    for selector in DATE_SELECTORS:
-        for el in _select(tree, selector):
-            found = _date_of(el)
-            if found is None:
-                continue
-            distance = abs(order.get(el, 0) - anchor)
-            if best is None or distance < best[0]:
-                best = (distance, found)
-    return best[1] if best else None
-
-
-def _date_of(el: lxml.html.HtmlElement) -> VisibleDate | None:
-    text = element_text(el)
-    if not text or len(text) > 120:
-        return None
-    found = parse_visible(text)
-    parent = el.getparent()
-    if found is not None and not found.has_time and parent is not None:
-        # Ngôi Sao 2012 prints "08:00 | 20/12/2012" with the time in a sibling element.
-        around = element_text(parent)
-        if len(around) <= 120:
-            found = parse_visible(around) or found
-    return found
-
-
 # -- pruning ---------------------------------------------------------------------------------
 
 
-def _drop_set(
-    tree: lxml.html.HtmlElement, selectors: Iterable[str]
-) -> set[lxml.html.HtmlElement]:
+def _drop_set(tree: lxml.html.HtmlElement, selectors: Iterable[str]) -> set[lxml.html.HtmlElement]:
     found: set[lxml.html.HtmlElement] = set()
     for selector in selectors:
-        found.update(_select(tree, selector))
+        try:
+            found.update(select(tree, selector))
+        except SelectorError as exc:
+            raise CleanError(f"invalid CSS selector {selector!r}: {exc}") from exc
     return found
 
 
@@ -324,7 +207,7 @@ def _find_body(
     tree: lxml.html.HtmlElement, drops: set[lxml.html.HtmlElement]
 ) -> lxml.html.HtmlElement | None:
     for selector in BODY_SELECTORS:
-        for el in _select(tree, selector):
+        for el in select(tree, selector):
             if el in drops or any(a in drops for a in el.iterancestors() if _is_popup(a)):
                 continue
             if len(element_text(el)) >= MIN_BODY_CHARS:
@@ -333,7 +216,7 @@ def _find_body(
 
 
 def _is_popup(el: lxml.html.HtmlElement) -> bool:
-    return el.get("id") == "objectPopupBody"
+    return bool(el.get("id") == "objectPopupBody")
 
 
 def _is_inside(el: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
@@ -383,6 +266,22 @@ def _copy(el: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
 # -- extraction ------------------------------------------------------------------------------
 
 
+def _metadata(tree: lxml.html.HtmlElement, url: str) -> Any:
+    """trafilatura's metadata (title, author, date) of the whole, unpruned page: JSON-LD and
+    ``itemprop`` meta tags sit anywhere in the body, not only in ``<head>``."""
+    from trafilatura.metadata import extract_metadata
+
+    try:
+        # A copy: metadata extraction may clean the tree it is given.
+        return extract_metadata(_copy_tree(tree), default_url=url, date_config=_DATE_PARAMS)
+    except RecursionError as exc:
+        raise CleanError(f"{url}: page nested too deeply to clean") from exc
+
+
+def _copy_tree(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    return copy.deepcopy(tree)
+
+
 def _trafilatura(source: lxml.html.HtmlElement, url: str) -> Any:
     # Imported here so that importing this module stays cheap for the CLI's other commands.
     from trafilatura import bare_extraction
@@ -391,44 +290,20 @@ def _trafilatura(source: lxml.html.HtmlElement, url: str) -> Any:
         return bare_extraction(
             source,
             url=url,
-            with_metadata=True,
+            with_metadata=False,
             include_comments=False,
             include_tables=True,
             include_images=False,
             include_links=False,
             deduplicate=False,
             favor_recall=True,
-            date_extraction_params=_DATE_PARAMS,
         )
     except RecursionError as exc:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
 
 
 def _with_sapo(sapo: lxml.html.HtmlElement, paragraphs: list[str]) -> list[str]:
-    lead = _nfc(element_text(sapo))
+    lead = nfc(element_text(sapo))
     if not lead or any(fold(lead) in fold(p) for p in paragraphs[:3]):
         return paragraphs
     return [lead, *paragraphs]
-
-
-def _author(raw: str | None, page: _PageMeta) -> str | None:
-    """trafilatura's author minus what is the site itself ("Baochinhphu Vn", "VCCorp vn")."""
-    if not raw:
-        return None
-    names = []
-    for name in raw.split(";"):
-        folded = fold(name)
-        if not folded or any(h in folded for h in page.site_hints):
-            continue
-        if any(w in folded for w in (*_SITE_WORDS, "vccorp", "vn", "bao")):
-            continue
-        names.append(_nfc(name.strip()))
-    return "; ".join(names) or None
-
-
-def _squash(value: str) -> str:
-    return " ".join(value.split())
-
-
-def _nfc(value: str) -> str:
-    return unicodedata.normalize("NFC", _squash(value))

@@ -23,10 +23,14 @@ __all__ = ["VIETNAM", "VisibleDate", "parse_structured", "parse_visible", "recon
 
 VIETNAM = timezone(timedelta(hours=7))
 
-_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}|\d{2})(?!\d)")
+# Zing 2012 writes "24/12/12 11:05 tối": a two-digit year and "evening" for PM.
 _TIME = re.compile(
-    r"(?<![\d/.])(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?(?![\d/])\s*([AaPp]\.?[Mm]\b\.?)?"
+    r"(?<![\d/.])(\d{1,2})\s*[:h]\s*(\d{2})(?::(\d{2}))?(?![\d/])\s*"
+    r"([AaPp]\.?[Mm]\b\.?|sáng|chiều|tối|đêm)?",
+    re.IGNORECASE,
 )
+_PM = ("pm", "chiều", "tối")
 _OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 _MAX_GAP = 25  # characters between the date and its time in one "date line"
 
@@ -61,6 +65,8 @@ def parse_visible(text: str) -> VisibleDate | None:
     if not found:
         return None
     day, month, year = (int(g) for g in found.groups())
+    if year < 100:
+        year += 2000
     try:
         when = date(year, month, day)
     except ValueError:
@@ -94,9 +100,9 @@ def _nearest_time(text: str, start: int, end: int) -> tuple[int, int, int] | Non
         hour, minute = int(found.group(1)), int(found.group(2))
         second = int(found.group(3) or 0)
         ampm = (found.group(4) or "").lower().replace(".", "")
-        if ampm == "pm" and hour < 12:
+        if ampm in _PM and hour < 12:
             hour += 12
-        elif ampm == "am" and hour == 12:
+        elif ampm in ("am", "sáng", "đêm") and hour == 12:
             hour = 0
         if hour > 23 or minute > 59 or second > 59:
             continue
@@ -112,7 +118,8 @@ def reconcile(structured: str | None, visible: VisibleDate | None) -> datetime |
       time with a different explicit offset (VnExpress 2019's ``+08:00``);
     * structured naive with a time: the visible line's offset when the wall clock agrees,
       else +07:00;
-    * structured day only: the visible line when it is that day and has a time, else
+    * structured day only: the visible line when it has a time (htmldate's day-only
+      answers come from URLs and stray dates as often as from the article), else
       midnight +07:00;
     * no structured date: the visible line.
     """
@@ -126,7 +133,7 @@ def reconcile(structured: str | None, visible: VisibleDate | None) -> datetime |
             return value.replace(tzinfo=visible.value.tzinfo)
         return value
     if day_only:
-        if visible is not None and visible.has_time and visible.value.date() == value.date():
+        if visible is not None and visible.has_time:
             return visible.value
         return value.replace(tzinfo=VIETNAM)
     if visible is not None and same_clock:

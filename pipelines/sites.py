@@ -45,6 +45,8 @@ SAPO_SELECTORS: tuple[str, ...] = (
     "[data-slot=sapo]",  # Dân trí 2026
     "h2.content-detail-sapo",  # VietNamNet 2026
     ".sapo_detail",  # Báo Đầu tư
+    "div.baiviet-head-noidung",  # 24h 2012
+    "h2.Lead",  # VnExpress 2012
     "h2.sapo",
     ".sapo",
 )
@@ -61,6 +63,16 @@ BODY_SELECTORS: tuple[str, ...] = (
     "div.c-news-detail div.b-maincontent",  # Hà Nội Mới
     "#content_detail_news",  # Báo Đầu tư
     "[itemprop=articleBody]",
+    # 2012-era layouts (the fixtures' oldest pages), kept because archives still serve them.
+    "div.text-conent",  # 24h (sic)
+    "#ctl00_IDContent_ctl00_divContent",  # Dân trí
+    "div.detailCT",  # Ngôi Sao
+    "div#newscontent",  # Soha
+    "div.article-content",  # Thanh Niên
+    "div.dtContent",  # VnExpress iOne
+    "div.cxtLeft",  # VnExpress
+    "#content_document",  # Zing News
+    "#ArticleContent",  # VietNamNet 2017
 )
 
 #: Elements carrying the visible publication line ("Thứ bảy, 7/3/2026, 00:05 (GMT+7)").
@@ -69,10 +81,15 @@ DATE_SELECTORS: tuple[str, ...] = (
     "span.time",  # VnExpress 2019
     "[data-role=publishdate]",  # Tuổi Trẻ, NLĐ, Báo Chính phủ
     "time",
+    ":has(> meta[itemprop=datePublished])",  # Dân trí 2012: the meta sits in the date line
     "[class*=date]",
     "[class*=Date]",
     "[class*=time]",
     "[class*=Time]",
+    "[id*=date]",
+    "[id*=Date]",
+    "[id*=time]",  # GenK 2012: span#…_lblDattime
+    "[id*=Time]",
 )
 
 #: Removed from every page before extraction. Never removes the body container, the
@@ -104,7 +121,6 @@ DEFAULT_DROP: tuple[str, ...] = (
     "[data-content-name^=article-related]",  # Dân trí 2026
     "[data-content-name=article-popular]",
     "[data-content-name=article-tags]",
-    "[data-content-name=article-content-autolink]",
     ".box-tinlienquan",
     ".tinlienquan",
     ".relatedNews",
@@ -119,6 +135,7 @@ DEFAULT_DROP: tuple[str, ...] = (
     ".PhotoCMS_Caption",  # VCCorp CMS, Tuổi Trẻ
     "p.Image",  # VnExpress
     ".pCaption",  # Zing 2012
+    ".chu-thich-anh",  # 24h 2012
     ".image_caption",
     # Tags, share and comment prompts, navigation, footers.
     ".tags",
@@ -153,6 +170,7 @@ RELATED_LABELS: tuple[str, ...] = (
     "Xem tiếp",
     "Đọc tiếp",
     "Mời quý độc giả",
+    "Theo dòng sự kiện",
 )
 
 #: Whole lines that are site chrome, not article text (Tuổi trẻ Thủ đô appends the first).

@@ -17,11 +17,18 @@ from lxml import etree
 
 from pipelines.sites import RELATED_LABELS, TRAILER_LINES
 
-__all__ = ["clean_paragraphs", "drop_related_labels", "element_text", "fold"]
+__all__ = ["clean_paragraphs", "drop_link_lists", "drop_related_labels", "element_text", "fold"]
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u2009\u202f]+")
 _BLOCKS_WITH_ROWS = {"list", "table"}
-_LINK_DENSE = 0.5  # share of a box's text inside links for the box to count as a link list
+_DATE_LINE = re.compile(
+    r"(?:(?:Thứ\s+\w+|Chủ\s+nhật)\s*,?\s*)?[\d/.:\-,|()\s]+(?:[AaPp][Mm])?\s*(?:\(?GMT\s*[+-]\s*\d+\)?)?",
+    re.IGNORECASE,
+)
+_HAS_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
+_GLUE_AFTER = frozenset(":;,.!?")
+_LINK_DENSE = 0.5
+_LINK_LIST = 0.7  # share of a box's text inside links for the box to count as a link list
 
 
 def fold(value: str) -> str:
@@ -31,20 +38,28 @@ def fold(value: str) -> str:
 
 
 def element_text(el: lxml.html.HtmlElement) -> str:
-    """The visible text of ``el`` on one line (``<br>`` counts as a space)."""
+    """The visible text of ``el`` on one line. ``<br>`` counts as a space, and so does an
+    element boundary right after punctuation: Hà Nội Mới splits its headline into two
+    block spans, "Phường Hai Bà Trưng:" + "Mong sớm…", with no space between them."""
     parts: list[str] = []
     for node in el.iter():
         if node is not el and node.tag == "br":
             parts.append(" ")
         if node.text and node.tag not in ("script", "style") and isinstance(node.tag, str):
-            parts.append(node.text)
+            _append(parts, node.text)
         if node is not el and node.tail:
-            parts.append(node.tail)
+            _append(parts, node.tail)
     return " ".join("".join(parts).split())
 
 
-def _inline(el: etree._Element) -> str:
-    """Text of one block, with ``<lb/>`` as a newline and spaces squashed."""
+def _append(parts: list[str], text: str) -> None:
+    if parts and parts[-1][-1:] in _GLUE_AFTER and text[:1].isalnum():
+        parts.append(" ")
+    parts.append(text)
+
+
+def _inline(el: etree._Element) -> list[str]:
+    """Paragraphs of one block: ``<lb/>`` is a newline, spaces are squashed."""
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -58,23 +73,31 @@ def _inline(el: etree._Element) -> str:
                 parts.append(child.tail)
 
     walk(el)
-    lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+    lines = [_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n")]
+    # An empty line (two <br> in a row) separates paragraphs: 2012 pages write whole
+    # articles as one block of "<br><br>"-separated paragraphs.
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line:
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [joined for joined in ("\n".join(p) for p in paragraphs) if joined]
 
 
 def _blocks(body: etree._Element) -> Iterator[str]:
     for child in body:
         if child.tag == "list":
             for item in child.iter("item"):
-                yield _inline(item)
+                yield from _inline(item)
         elif child.tag == "table":
             for row in child.iter("row"):
-                cells = (_inline(c).replace("\n", " ") for c in row.iter("cell"))
+                cells = (" ".join(_inline(c)).replace("\n", " ") for c in row.iter("cell"))
                 yield " | ".join(c for c in cells if c)
         elif child.tag == "graphic":
             continue
         else:
-            yield _inline(child)
+            yield from _inline(child)
 
 
 def _label_rest(text: str) -> str | None:
@@ -93,6 +116,15 @@ def _is_related_line(paragraph: str) -> bool:
     return len(paragraph) <= 300 and _label_rest(paragraph) is not None
 
 
+def _is_date_line(paragraph: str) -> bool:
+    """A dateline printed as its own paragraph: "Thứ Tư, 26/12/2012 17:14"."""
+    return (
+        len(paragraph) <= 60
+        and _HAS_DATE.search(paragraph) is not None
+        and _DATE_LINE.fullmatch(paragraph.strip()) is not None
+    )
+
+
 def clean_paragraphs(body: etree._Element, *, title: str = "") -> list[str]:
     """Paragraphs of trafilatura's output tree, without the headline repeated, exact
     repeats (a caption or a sapo printed twice), site chrome lines and "Xem thêm:" lines."""
@@ -105,7 +137,7 @@ def clean_paragraphs(body: etree._Element, *, title: str = "") -> list[str]:
         key = fold(block)
         if not key or key in seen or key in trailers or (folded_title and key == folded_title):
             continue
-        if _is_related_line(block):
+        if _is_related_line(block) or _is_date_line(block):
             continue
         seen.add(key)
         kept.append(block)
@@ -134,6 +166,15 @@ def drop_related_labels(root: lxml.html.HtmlElement, keep: list[lxml.html.HtmlEl
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
+
+
+def drop_link_lists(root: lxml.html.HtmlElement) -> None:
+    """Remove lists whose items are nothing but links: "other news" lists that no CMS class
+    marks (GenK 2012 ends its articles with one, each title followed by its date)."""
+    for ul in list(root.iter("ul", "ol")):
+        items = [li for li in ul if li.tag == "li"]
+        if len(items) >= 3 and _link_density(ul) >= _LINK_LIST and ul.getparent() is not None:
+            ul.drop_tree()
 
 
 def _link_density(el: lxml.html.HtmlElement) -> float:

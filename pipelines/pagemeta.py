@@ -1,0 +1,185 @@
+"""What a page says about itself: canonical URL, headline, visible date line, author.
+
+The headline is the page's own ``<h1>`` (CMS hooks first, see :mod:`pipelines.sites`), not the
+``<title>``/og:title, which carry " - Site name" and sometimes an SEO variant; those are only a
+fallback, with the site's name cut off.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml.cssselect import CSSSelector
+
+from pipelines.pubdate import VisibleDate, parse_visible
+from pipelines.sites import DATE_SELECTORS
+from pipelines.textblocks import element_text, fold
+
+__all__ = [
+    "PageMeta",
+    "clean_author",
+    "compiled",
+    "first",
+    "generic_h1",
+    "headline",
+    "nfc",
+    "select",
+    "visible_date",
+]
+
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—»:]\s+|\s*\|\s*")
+_SITE_WORDS = ("online", "baodientu", "trangthongtin", "news", "vnexpress", "tintuc24h")
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """Page-level facts read before any pruning."""
+
+    canonical: str | None
+    og_title: str
+    page_title: str
+    site_hints: tuple[str, ...]
+
+    @classmethod
+    def read(cls, tree: lxml.html.HtmlElement, url: str) -> PageMeta:
+        def meta(*names: str) -> str:
+            for name in names:
+                for attr in ("property", "name", "itemprop"):
+                    for value in tree.xpath(f'//meta[@{attr}="{name}"]/@content'):
+                        if str(value).strip():
+                            return _squash(str(value))
+            return ""
+
+        canonical = None
+        for href in [*tree.xpath('//link[@rel="canonical"]/@href'), meta("og:url")]:
+            absolute = urljoin(url, str(href).strip()) if str(href).strip() else ""
+            if urlsplit(absolute).scheme in ("http", "https"):
+                canonical = absolute
+                break
+        titles = tree.xpath("//title")
+        page_title = element_text(titles[0]) if titles else ""
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
+        hints = {fold(meta("og:site_name")), host.split(".")[0] if host else ""}
+        return cls(canonical, meta("og:title"), page_title, tuple(h for h in hints if len(h) > 2))
+
+
+@lru_cache(maxsize=512)
+def compiled(selector: str) -> CSSSelector:
+    """The compiled selector (raises ``cssselect.SelectorError`` when invalid)."""
+    return CSSSelector(selector, translator="html")
+
+
+def select(tree: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
+    found = compiled(selector)(tree)
+    return [el for el in found if isinstance(el, lxml.html.HtmlElement)]
+
+
+def first(
+    tree: lxml.html.HtmlElement,
+    selectors: Iterable[str],
+    exclude: set[lxml.html.HtmlElement] | None = None,
+) -> lxml.html.HtmlElement | None:
+    for selector in selectors:
+        for el in select(tree, selector):
+            if (exclude is None or el not in exclude) and element_text(el):
+                return el
+    return None
+
+
+def generic_h1(tree: lxml.html.HtmlElement, page: PageMeta) -> lxml.html.HtmlElement | None:
+    """The ``<h1>`` the ``<title>``/og:title starts with; not a logo or a box heading."""
+    heads = [h for h in tree.iter("h1") if element_text(h)]
+    titles = [fold(t) for t in (page.page_title, page.og_title) if t]
+    for h in heads:
+        head = fold(element_text(h))
+        if any(t.startswith(head) for t in titles):
+            return h
+    if len(heads) == 1 and not any(fold(element_text(heads[0])) in t for t in titles):
+        # A lone <h1> that the <title> does not mention; one it mentions *after* the
+        # headline is the site's name (VnExpress iOne 2012 wraps its logo in <h1>).
+        return heads[0]
+    return None
+
+
+def headline(title_el: lxml.html.HtmlElement | None, page: PageMeta) -> str:
+    if title_el is not None:
+        return nfc(element_text(title_el))
+    return nfc(_strip_site(page.og_title or page.page_title, page.site_hints))
+
+
+def _strip_site(title: str, hints: tuple[str, ...]) -> str:
+    """ "Headline - Báo VnExpress Kinh doanh" -> "Headline": trailing segments that name the
+    site, or are a single word (a section: "- Ảnh"), are cut off."""
+    cuts = list(_TITLE_SEPARATOR.finditer(title))
+    end = len(title)
+    while cuts:
+        last = cuts.pop()
+        segment = fold(title[last.end() : end])
+        named = any(h in segment for h in hints) or any(w in segment for w in _SITE_WORDS)
+        if not named and len(title[last.end() : end].split()) > 1:
+            break
+        end = last.start()
+    return title[:end].strip()
+
+
+def visible_date(
+    tree: lxml.html.HtmlElement, title_el: lxml.html.HtmlElement | None
+) -> VisibleDate | None:
+    """The date line nearest to the headline, in document order."""
+    order = {el: i for i, el in enumerate(tree.iter())}
+    anchor = order.get(title_el, 0) if title_el is not None else 0
+    best: tuple[int, VisibleDate] | None = None
+    for selector in DATE_SELECTORS:
+        for el in select(tree, selector):
+            found = _date_of(el)
+            if found is None:
+                continue
+            distance = abs(order.get(el, 0) - anchor)
+            if best is None or distance < best[0]:
+                best = (distance, found)
+    return best[1] if best else None
+
+
+def _date_of(el: lxml.html.HtmlElement) -> VisibleDate | None:
+    text = element_text(el)
+    if not text or len(text) > 120:
+        return None
+    found = parse_visible(text)
+    parent = el.getparent()
+    if found is not None and not found.has_time and parent is not None:
+        # Ngôi Sao 2012 prints "08:00 | 20/12/2012" with the time in a sibling element.
+        around = element_text(parent)
+        if len(around) <= 120:
+            found = parse_visible(around) or found
+    return found
+
+
+def clean_author(raw: str | None, page: PageMeta) -> str | None:
+    """trafilatura's author minus what is the site itself ("Baochinhphu Vn", "VCCorp vn")."""
+    if not raw:
+        return None
+    names = []
+    for name in raw.split(";"):
+        folded = fold(name)
+        if not folded or any(h in folded for h in page.site_hints):
+            continue
+        if any(w in folded for w in (*_SITE_WORDS, "vccorp", "seo", "trafficteam")):
+            continue
+        if folded.endswith("vn") or (folded.startswith("bao") and len(name.split()) == 1):
+            continue
+        names.append(nfc(name.strip()))
+    return "; ".join(names) or None
+
+
+def _squash(value: str) -> str:
+    return " ".join(value.split())
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", _squash(value))
