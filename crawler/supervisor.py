@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -40,6 +41,7 @@ from pipelines.store import Store, runs, utcnow
 __all__ = ["CommandFactory", "CrawlOutcome", "Supervisor", "crawl_command"]
 
 log = logging.getLogger(__name__)
+child_log = logging.getLogger("crawler.child")
 
 CommandFactory = Callable[[str], Sequence[str]]
 """Builds the command line that crawls one source (the seam tests replace)."""
@@ -53,14 +55,14 @@ _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def crawl_command(config_dir: Path, data_dir: Path, *, verbosity: int = 0) -> CommandFactory:
-    """The real crawl child: ``python -m crawler.cli --config C --data D crawl --source S``."""
+    """The real child: ``python -m crawler.cli --config C --data D crawl --source S --json``."""
     flags = ["-v"] * verbosity if verbosity > 0 else ["-q"] if verbosity < 0 else []
 
     def build(source: str) -> list[str]:
         return [
             sys.executable, "-m", "crawler.cli",
             "--config", str(config_dir), "--data", str(data_dir), *flags,
-            "crawl", "--source", source,
+            "crawl", "--source", source, "--json",
         ]  # fmt: skip
 
     return build
@@ -295,9 +297,20 @@ class Supervisor:
             await asyncio.sleep(0.05)
 
 
+# A child's own log line in the text format of crawler.logs: "TIME LEVEL logger message".
+_CHILD_LINE = re.compile(r"^\S+\s+(DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+(\S+)\s+(.*)$")
+
+
 def _relay(child: _Child, line: str) -> None:
+    """Pass the child's warnings and errors on at their level; the rest at DEBUG."""
     child.stderr.append(line)
-    log.debug("child: %s", line, extra={"source": child.source})
+    found = _CHILD_LINE.match(line)
+    level, text = logging.DEBUG, line
+    if found:
+        if found.group(1) in ("WARNING", "ERROR", "CRITICAL"):
+            level = logging.WARNING if found.group(1) == "WARNING" else logging.ERROR
+        text = f"{found.group(2)}: {found.group(3)}"
+    child_log.log(level, "%s", text, extra={"source": child.source})
 
 
 async def _read_lines(stream: asyncio.StreamReader | None, sink: Callable[[str], None]) -> None:
