@@ -146,7 +146,8 @@ def extract(
     _remove(drops, keep)
     if body is not None and sapo is not None and _is_inside(sapo, body):
         sapo = None
-    source = _focus(tree, body, sapo) if body is not None else tree
+    lead = nfc(element_text(sapo)) if sapo is not None else ""
+    source = _focus(tree, body) if body is not None else tree
     drop_related_labels(source if body is None else source.body, keep)
     drop_link_lists(source)
 
@@ -157,8 +158,9 @@ def extract(
     if document is None or document.body is None:
         return None
     paragraphs = clean_paragraphs(document.body, title=title)
-    if sapo is not None and body is None:
-        paragraphs = _with_sapo(sapo, paragraphs)
+    # The sapo is added here, not left to trafilatura: when the body container is marked
+    # itemprop=articleBody, trafilatura keeps that element alone and drops its siblings.
+    paragraphs = _with_lead(lead, paragraphs)
     body_text = "\n\n".join(paragraphs)
     if len(body_text) < MIN_TEXT_CHARS:
         return None
@@ -235,22 +237,14 @@ def _remove(drops: set[lxml.html.HtmlElement], keep: list[lxml.html.HtmlElement]
         el.drop_tree()
 
 
-def _focus(
-    tree: lxml.html.HtmlElement,
-    body: lxml.html.HtmlElement,
-    sapo: lxml.html.HtmlElement | None,
-) -> lxml.html.HtmlElement:
-    """A new document: the page's ``<head>`` (metadata for trafilatura) and an ``<article>``
-    holding only the sapo and the body container."""
+def _focus(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """A new document: the page's ``<head>`` and an ``<article>`` holding only the body
+    container."""
     root = lxml.html.document_fromstring("<html><head></head><body><article></article></body>")
     head = tree.find("head")
     if head is not None:
         root.replace(root.head, _copy(head))
     article = root.body[0]
-    if sapo is not None:
-        lead = lxml.html.Element("p")
-        lead.text = element_text(sapo)
-        article.append(lead)
     article.append(_copy(body))
     return root
 
@@ -302,8 +296,9 @@ def _trafilatura(source: lxml.html.HtmlElement, url: str) -> Any:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
 
 
-def _with_sapo(sapo: lxml.html.HtmlElement, paragraphs: list[str]) -> list[str]:
-    lead = nfc(element_text(sapo))
-    if not lead or any(fold(lead) in fold(p) for p in paragraphs[:3]):
+def _with_lead(lead: str, paragraphs: list[str]) -> list[str]:
+    """The sapo first, once."""
+    key = fold(lead)
+    if not key or any(key in fold(p) and key != fold(p) for p in paragraphs[:3]):
         return paragraphs
-    return [lead, *paragraphs]
+    return [lead, *(p for p in paragraphs if fold(p) != key)]
