@@ -485,7 +485,7 @@ def update_channel(store: Store, channel: str, **values: Any) -> None:
                 with conn.begin_nested():
                     conn.execute(
                         insert(channel_state).values(
-                            channel=channel, failures=0, cooldown=0, **values
+                            **{"channel": channel, "failures": 0, "cooldown": 0, **values}
                         )
                     )
             except IntegrityError:
