@@ -33,11 +33,18 @@ def main() -> int:
     parser.add_argument("--channels", required=True, help="JSON: name -> channel mapping")
     parser.add_argument("--lease", type=float, default=0.5)
     args = parser.parse_args()
-    channels = {name: build_channel(name, mapping, data_dir=args.data)
-                for name, mapping in json.loads(args.channels).items()}
+    channels = {
+        name: build_channel(name, mapping, data_dir=args.data)
+        for name, mapping in json.loads(args.channels).items()
+    }
     store = Store(args.db)
-    dispatcher = Dispatcher(store, channels, lease=args.lease, schedule=SHORT_SCHEDULE,
-                            breaker=BreakerPolicy(threshold=5, cooldown=0.2, max_cooldown=1.0))
+    dispatcher = Dispatcher(
+        store,
+        channels,
+        lease=args.lease,
+        schedule=SHORT_SCHEDULE,
+        breaker=BreakerPolicy(threshold=5, cooldown=0.2, max_cooldown=1.0),
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("ready", flush=True)

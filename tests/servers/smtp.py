@@ -41,8 +41,9 @@ class _Handler:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.server.reject:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
@@ -67,8 +68,13 @@ class SMTPServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, *, security: str = "starttls", auth: tuple[str, str] | None = None,
-                 reject: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        security: str = "starttls",
+        auth: tuple[str, str] | None = None,
+        reject: set[str] | None = None,
+    ) -> None:
         self.security = security
         self.auth = auth
         self.reject = reject or set()
@@ -97,10 +103,14 @@ class SMTPServer:
         with self._lock:
             return self._lock.wait_for(lambda: len(self.messages) >= count, timeout)
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                      data: Any) -> AuthResult:
-        ok = (isinstance(data, LoginPassword) and self.auth is not None
-              and (data.login.decode(), data.password.decode()) == self.auth)
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and self.auth is not None
+            and (data.login.decode(), data.password.decode()) == self.auth
+        )
         return AuthResult(success=ok, handled=False)
 
     def start(self) -> SMTPServer:
@@ -119,8 +129,9 @@ class SMTPServer:
             kwargs.update(ssl_context=server_ctx)
         if self.auth is not None:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=True)
-        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port,
-                                      ready_timeout=10, **kwargs)
+        self._controller = Controller(
+            _Handler(self), hostname=self.host, port=self.port, ready_timeout=10, **kwargs
+        )
         self._controller.start()
         return self
 
@@ -135,6 +146,10 @@ class SMTPServer:
     def __enter__(self) -> SMTPServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -101,8 +101,9 @@ class WebhookReceiver:
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}"
         self.url = f"{self.base_url}{self.path}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="webhook-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="webhook-receiver", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -118,8 +119,12 @@ class WebhookReceiver:
     def __enter__(self) -> WebhookReceiver:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- behaviour -------------------------------------------------------------------------
@@ -140,8 +145,9 @@ class WebhookReceiver:
             self._flake = 0.0
         return self._queue(Answer(), None)
 
-    def fail(self, status: int = 503, times: int | None = None,
-             retry_after: str | None = None) -> WebhookReceiver:
+    def fail(
+        self, status: int = 503, times: int | None = None, retry_after: str | None = None
+    ) -> WebhookReceiver:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         return self._queue(Answer(status, headers, b"unavailable"), times)
 
@@ -155,8 +161,9 @@ class WebhookReceiver:
         """Close the connection without answering (like a crashed receiver)."""
         return self._queue(Answer(drop=True), times)
 
-    def redirect(self, location: str, status: int = 302,
-                 times: int | None = None) -> WebhookReceiver:
+    def redirect(
+        self, location: str, status: int = 302, times: int | None = None
+    ) -> WebhookReceiver:
         return self._queue(Answer(status, {"Location": location}, b""), times)
 
     def flake(self, rate: float, seed: int = 0) -> WebhookReceiver:
