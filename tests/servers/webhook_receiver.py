@@ -91,7 +91,7 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 receiver._handle(self)
 
-            do_GET = do_POST  # noqa: N815 -- http.server's naming
+            do_GET = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
