@@ -1,0 +1,49 @@
+"""The cleaner against its golden files (``tests/golden``), one per saved real page.
+
+A failure means the extraction of a real page changed. If the change is deliberate, run
+``.venv/bin/python tests/golden/regen.py`` and review the diff of the JSON files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "html"
+
+
+def _regen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("clean_golden_regen", GOLDEN / "regen.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+regen = _regen()
+needs_fixtures = pytest.mark.skipif(
+    not FIXTURES.is_dir(), reason="saved real pages not present at ../shared/fixtures/html"
+)
+
+
+def test_every_saved_page_has_a_golden_file() -> None:
+    names = {p.name for p in GOLDEN.glob("*.json")}
+    assert names == {regen.golden_path(page).name for page in regen.PAGES}
+
+
+@needs_fixtures
+def test_every_saved_page_is_listed() -> None:
+    saved = {str(p.relative_to(FIXTURES)) for p in FIXTURES.glob("*/*.html")}
+    assert saved == set(regen.PAGES)
+
+
+@needs_fixtures
+@pytest.mark.parametrize("page", sorted(regen.PAGES))
+def test_extraction_matches_golden(page: str) -> None:
+    expected = json.loads(regen.golden_path(page).read_text(encoding="utf-8"))
+    assert regen.fingerprint(page) == expected
