@@ -1,0 +1,324 @@
+"""Watch rules -> compiled matcher: Aho-Corasick candidates, verification, rule evaluation.
+
+How an article is matched (``Matcher.match``):
+
+1. the canonical text is folded to a same-length lowercase ASCII copy
+   (:func:`pipelines.text.fold`), so offsets need no mapping;
+2. one pyahocorasick automaton over every folded term of every watch, compiled once per
+   configuration, reports *all* candidates, overlapping ones included (a longer
+   candidate that fails its boundary check must not hide a shorter one that passes);
+3. a candidate is verified on the canonical text (:mod:`pipelines.verify`) only when a
+   watch needs it, and at most once per term and article: identical terms of different
+   watches are interned into one;
+4. only watches that one of their ``any`` terms triggered are evaluated.
+
+The rule keys and their semantics are the shared ``matching/RULES.md``; parsing and lint
+are in :mod:`pipelines.rules` and :mod:`pipelines.lint`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from pipelines.rules import Near, Term, Watch, parse_watch, parse_watches
+from pipelines.snippet import highlight_html, make_snippet
+from pipelines.text import fold, legacy_encoding
+from pipelines.verify import Pattern, verify
+
+__all__ = [
+    "Hit",
+    "Matcher",
+    "Near",
+    "Term",
+    "Watch",
+    "WatchMatch",
+    "explain",
+    "highlight_html",
+    "matches_to_json",
+    "parse_watch",
+    "parse_watches",
+]
+
+_SYLLABLE = re.compile(r"[^\W_]+")
+_Span = tuple[int, int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One verified mention: offsets are in the canonical article text."""
+
+    term: str
+    start: int
+    end: int
+    text: str
+    snippet: str
+    flags: tuple[str, ...]
+
+
+@dataclass
+class WatchMatch:
+    """A watch that matched an article, its hits and why it matched."""
+
+    watch: Watch
+    hits: list[Hit]
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A watch with its terms replaced by interned term ids."""
+
+    watch: Watch
+    any: tuple[int, ...]
+    all: tuple[int, ...]
+    not_: tuple[int, ...]
+    except_in: tuple[int, ...]
+    near: tuple[int, ...]
+    within: int
+
+
+class _Article:
+    """Per-article state: candidates per term, verified lazily and at most once."""
+
+    __slots__ = ("candidates", "patterns", "text", "verified")
+
+    def __init__(self, text: str, patterns: Sequence[Pattern]) -> None:
+        self.text = text
+        self.patterns = patterns
+        self.candidates: dict[int, list[int]] = {}
+        self.verified: dict[int, list[_Span]] = {}
+
+    def hits(self, tid: int) -> list[_Span]:
+        found = self.verified.get(tid)
+        if found is None:
+            found = []
+            ends = self.candidates.get(tid, ())
+            p = self.patterns[tid]
+            width = len(p.key)
+            for end in ends:
+                flags = verify(p, self.text, end - width, end)
+                if flags is not None:
+                    found.append((end - width, end, flags))
+            self.verified[tid] = found
+        return found
+
+
+class Matcher:
+    """All watches of one configuration, compiled into one automaton."""
+
+    def __init__(
+        self,
+        plans: Sequence[_Plan],
+        patterns: Sequence[Pattern],
+        automaton: ahocorasick.Automaton | None,
+        triggers: dict[int, tuple[int, ...]],
+    ) -> None:
+        self._plans = tuple(plans)
+        self._patterns = tuple(patterns)
+        self._automaton = automaton
+        self._triggers = triggers
+
+    @classmethod
+    def compile(cls, watches: Sequence[Watch]) -> Matcher:
+        """Intern every term, build the automaton over the folded terms; once per config."""
+        ids: dict[Term, int] = {}
+        patterns: list[Pattern] = []
+
+        def intern(terms: Sequence[Term]) -> tuple[int, ...]:
+            out = []
+            for term in terms:
+                tid = ids.get(term)
+                if tid is None:
+                    tid = ids[term] = len(patterns)
+                    patterns.append(Pattern(term, fold(term.text)))
+                out.append(tid)
+            return tuple(out)
+
+        plans = []
+        triggers: dict[int, list[int]] = {}
+        for index, w in enumerate(watches):
+            near = w.near or Near(0, ())
+            plan = _Plan(
+                w,
+                intern(w.any_terms),
+                intern(w.all_terms),
+                intern(w.not_terms),
+                intern(w.except_in),
+                intern(near.any),
+                near.within,
+            )
+            plans.append(plan)
+            for tid in set(plan.any):
+                triggers.setdefault(tid, []).append(index)
+        return cls(
+            plans, patterns, _automaton(patterns), {t: tuple(ws) for t, ws in triggers.items()}
+        )
+
+    def match(self, text: str, *, title_length: int = 0) -> list[WatchMatch]:
+        """Watches that match ``text`` (ALREADY canonical), in config order.
+
+        Text flagged as a legacy 8-bit encoding (TCVN3, VNI) matches nothing.
+        """
+        if self._automaton is None or not text or legacy_encoding(text):
+            return []
+        article = _Article(text, self._patterns)
+        candidates = article.candidates
+        for last, tids in self._automaton.iter(fold(text)):
+            for tid in tids:
+                candidates.setdefault(tid, []).append(last + 1)
+        triggered: set[int] = set()
+        for tid in candidates:
+            watches = self._triggers.get(tid)
+            if watches and article.hits(tid):
+                triggered.update(watches)
+        results = []
+        for index in sorted(triggered):
+            found = _evaluate(self._plans[index], article, title_length)
+            if found is not None:
+                results.append(found)
+        return results
+
+
+def _automaton(patterns: Sequence[Pattern]) -> ahocorasick.Automaton | None:
+    by_key: dict[str, list[int]] = {}
+    for tid, p in enumerate(patterns):
+        by_key.setdefault(p.key, []).append(tid)
+    if not by_key:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, tids in by_key.items():
+        automaton.add_word(key, tuple(tids))
+    automaton.make_automaton()
+    return automaton
+
+
+def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch | None:
+    """Apply the rule of one triggered watch; ``None`` when the article does not match."""
+    text, patterns = article.text, article.patterns
+    hits = [(tid, *span) for tid in plan.any for span in article.hits(tid)]
+    reasons: list[str] = []
+    if plan.except_in:
+        hits = _drop_excepted(plan, article, hits, reasons)
+    if not hits:
+        return None
+    for tid in plan.all:
+        found = article.hits(tid)
+        if not found:
+            return None
+        reasons.append(f"all {patterns[tid].text!r} found at {found[0][0]}")
+    for tid in plan.not_:
+        if article.hits(tid):
+            return None
+    if plan.near:
+        hits = _near(plan, article, hits, reasons)
+        if not hits:
+            return None
+    hits.sort(key=lambda h: (h[1], h[2]))
+    reasons[:0] = [f"any {patterns[t].text!r} at {s}" for t, s, _, _ in hits]
+    return WatchMatch(
+        plan.watch, [_hit(patterns[t], text, s, e, f, title_length) for t, s, e, f in hits], reasons
+    )
+
+
+_AnyHit = tuple[int, int, int, tuple[str, ...]]
+
+
+def _drop_excepted(
+    plan: _Plan, article: _Article, hits: list[_AnyHit], reasons: list[str]
+) -> list[_AnyHit]:
+    excepted = [(s, e, tid) for tid in plan.except_in for s, e, _ in article.hits(tid)]
+    kept = []
+    for hit in hits:
+        inside = next((x for x in excepted if x[0] <= hit[1] and hit[2] <= x[1]), None)
+        if inside is None:
+            kept.append(hit)
+        else:
+            phrase = article.patterns[inside[2]].text
+            reasons.append(f"except_in {phrase!r} removed the hit at {hit[1]}")
+    return kept
+
+
+def _near(plan: _Plan, article: _Article, hits: list[_AnyHit], reasons: list[str]) -> list[_AnyHit]:
+    partners = [(s, e, tid) for tid in plan.near for s, e, _ in article.hits(tid)]
+    kept = []
+    for hit in hits:
+        best: tuple[int, str] | None = None
+        for s, e, tid in partners:
+            gap = _syllables_between(article.text, hit[1], hit[2], s, e, plan.within)
+            if gap is not None and (best is None or gap < best[0]):
+                best = (gap, article.patterns[tid].text)
+        if best is not None:
+            kept.append(hit)
+            reasons.append(
+                f"near {best[1]!r} {best[0]} syllables away from the hit at {hit[1]}"
+                f" (within {plan.within})"
+            )
+    return kept
+
+
+def _syllables_between(text: str, s1: int, e1: int, s2: int, e2: int, within: int) -> int | None:
+    """Syllables strictly between two non-overlapping spans of one paragraph, if ≤ within."""
+    if e1 <= s2:
+        gap = text[e1:s2]
+    elif e2 <= s1:
+        gap = text[e2:s1]
+    else:
+        return None
+    if "\n" in gap or len(gap) > 64 * (within + 1):
+        return None
+    count = len(_SYLLABLE.findall(gap))
+    return count if count <= within else None
+
+
+def _hit(
+    p: Pattern, text: str, start: int, end: int, flags: tuple[str, ...], title_length: int
+) -> Hit:
+    if start < title_length:
+        flags = (*flags, "in_title")
+    return Hit(p.text, start, end, text[start:end], make_snippet(text, start, end), flags)
+
+
+def matches_to_json(matches: Sequence[WatchMatch]) -> dict[str, object]:
+    """``{"watches": [{"name", "label", "hits": [...], "reasons": [...]}]}`` (``match --json``)."""
+    return {
+        "watches": [
+            {
+                "name": m.watch.name,
+                "label": m.watch.label,
+                "hits": [
+                    {
+                        "term": h.term,
+                        "text": h.text,
+                        "start": h.start,
+                        "end": h.end,
+                        "snippet": h.snippet,
+                        "flags": list(h.flags),
+                    }
+                    for h in m.hits
+                ],
+                "reasons": list(m.reasons),
+            }
+            for m in matches
+        ]
+    }
+
+
+def explain(matches: Sequence[WatchMatch]) -> str:
+    """Human-readable account of why each watch matched (``newswatch match``)."""
+    if not matches:
+        return "no watch matched"
+    blocks = []
+    for m in matches:
+        lines = [
+            f"{m.watch.name} — {m.watch.label}" if m.watch.label != m.watch.name else m.watch.name
+        ]
+        lines += [f"  why: {reason}" for reason in m.reasons]
+        for h in m.hits:
+            flags = f" [{', '.join(h.flags)}]" if h.flags else ""
+            lines.append(f"  hit {h.text!r} at {h.start}-{h.end}{flags}: {h.snippet}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

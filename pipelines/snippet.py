@@ -1,0 +1,62 @@
+"""Snippets around hits, and their HTML form with the hits highlighted (email alerts)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+__all__ = ["highlight_html", "make_snippet"]
+
+SNIPPET_WIDTH = 200
+
+
+def make_snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) -> str:
+    """About ``width`` characters of the hit's paragraph around ``text[start:end]``.
+
+    Cut at spaces so no word is broken; ``…`` marks a cut. A snippet never reaches into
+    the next paragraph (the title is a paragraph of its own).
+    """
+    para_start = text.rfind("\n", 0, start) + 1
+    para_end = text.find("\n", end)
+    if para_end < 0:
+        para_end = len(text)
+    room = max(0, width - (end - start))
+    left = max(para_start, start - room // 2)
+    right = min(para_end, end + room - (start - left))
+    left = max(para_start, start - (room - (right - end)))  # unused room on the right
+    if left > para_start:
+        space = text.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    if right < para_end:
+        space = text.rfind(" ", end, right + 1)
+        right = space if space >= 0 else right
+    body = text[left:right].strip()
+    prefix = "…" if left > para_start else ""
+    suffix = "…" if right < para_end else ""
+    return f"{prefix}{body}{suffix}"
+
+
+def highlight_html(snippet: str, hit_texts: Sequence[str]) -> str:
+    """``snippet`` HTML-escaped, with every whole-word occurrence of a hit text in ``<b>``."""
+    spans: list[tuple[int, int]] = []
+    for needle in sorted({t for t in hit_texts if t}, key=len, reverse=True):
+        pos = snippet.find(needle)
+        while pos >= 0:
+            end = pos + len(needle)
+            if _whole(snippet, pos, end) and not any(s < end and pos < e for s, e in spans):
+                spans.append((pos, end))
+            pos = snippet.find(needle, pos + 1)
+    out: list[str] = []
+    last = 0
+    for start, end in sorted(spans):
+        out.append(html.escape(snippet[last:start]))
+        out.append(f"<b>{html.escape(snippet[start:end])}</b>")
+        last = end
+    out.append(html.escape(snippet[last:]))
+    return "".join(out)
+
+
+def _whole(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not before.isalnum() and not after.isalnum()
