@@ -141,9 +141,7 @@ def render_status(config: Config, store: Store, *, as_json: bool) -> str:
     lines.append("")
     ch_rows = []
     for c in data["channels"]:
-        name = c["name"] + (" (ops)" if c["ops"] else "")
-        if not c["enabled"]:
-            name += f" (disabled: {c['disabled_reason']})"
+        name = c["name"] + (" (ops)" if c["ops"] else "") + ("" if c["enabled"] else " (off)")
         ch_rows.append(
             [
                 name,
@@ -154,6 +152,9 @@ def render_status(config: Config, store: Store, *, as_json: bool) -> str:
             ]
         )
     lines += _table(["CHANNEL", "PENDING", "RETRYING", "DEAD", "LAST SUCCESS"], ch_rows, {1, 2, 3})
+    for c in data["channels"]:
+        if not c["enabled"]:
+            lines.append(f"  {c['name']}: disabled: {c['disabled_reason']}")
     return "\n".join(lines)
 
 

@@ -120,7 +120,11 @@ def test_child_that_honours_sigterm_stops_at_the_first_one(store: Store) -> None
 
 
 def test_crash_is_recorded_with_the_reason_from_stderr(store: Store) -> None:
-    code = "import sys; sys.stderr.write('sqlite3.OperationalError: database is locked\\n'); sys.exit(3)"
+    code = """
+        import sys
+        sys.stderr.write("sqlite3.OperationalError: database is locked\\n")
+        sys.exit(3)
+    """
     outcome = run_one(store, code)
     assert outcome.status == "crashed"
     assert outcome.error is not None
