@@ -7,11 +7,14 @@ that mention "quận Hai Bà Trưng", each with its hit, alert and one delivery 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store
+from sqlalchemy import update
 
-__all__ = ["HOSTILE_TITLE", "record_alerts"]
+from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store, deliveries
+
+__all__ = ["HOSTILE_TITLE", "Clock", "new_store", "record_alerts", "set_times"]
 
 HOSTILE_TITLE = '<script>alert(1)</script> @everyone *đậm* <b>quận</b> & "Hai Bà Trưng" <!channel>'
 
@@ -53,3 +56,31 @@ def record_alerts(
         assert result.article_id is not None
         ids.append(result.article_id)
     return ids
+
+
+class Clock:
+    """An injected clock for the Dispatcher: time moves only when the test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        # a little ahead of the real clock, so alerts just recorded are due
+        self.now = start or datetime.now(UTC) + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def new_store(data_dir: Path) -> Store:
+    """A migrated SQLite store under ``data_dir`` (close it at the end of the test)."""
+    store = Store.for_data_dir(data_dir)
+    store.migrate()
+    return store
+
+
+def set_times(store: Store, when: datetime) -> None:
+    """Pretend every queued delivery was created (and first due) at ``when``."""
+    with store.begin() as conn:
+        conn.execute(update(deliveries).values(created_at=when, next_attempt=when))
