@@ -102,7 +102,10 @@ class WebhookReceiver:
         self.base_url = f"http://127.0.0.1:{port}"
         self.url = f"{self.base_url}{self.path}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="webhook-receiver", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="webhook-receiver",
+            daemon=True,
         )
         self._thread.start()
         return self
