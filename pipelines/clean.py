@@ -50,6 +50,7 @@ from pipelines.textblocks import (
     drop_related_labels,
     element_text,
     fold,
+    paragraphise,
 )
 
 __all__ = [
@@ -150,6 +151,7 @@ def extract(
     source = _focus(tree, body) if body is not None else tree
     drop_related_labels(source if body is None else source.body, keep)
     drop_link_lists(source)
+    paragraphise(source)
 
     if body is None and title_el is None:
         # No article container and no headline: a home, section or search page.

@@ -17,7 +17,14 @@ from lxml import etree
 
 from pipelines.sites import RELATED_LABELS, TRAILER_LINES
 
-__all__ = ["clean_paragraphs", "drop_link_lists", "drop_related_labels", "element_text", "fold"]
+__all__ = [
+    "clean_paragraphs",
+    "drop_link_lists",
+    "drop_related_labels",
+    "element_text",
+    "fold",
+    "paragraphise",
+]
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u2009\u202f]+")
 _BLOCKS_WITH_ROWS = {"list", "table"}
@@ -26,6 +33,7 @@ _DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 _HAS_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
+_POINTER = re.compile(r"\s*(?:>>|»)")
 _GLUE_AFTER = frozenset(":;,.!?")
 _LINK_DENSE = 0.5
 _LINK_LIST = 0.7  # share of a box's text inside links for the box to count as a link list
@@ -125,6 +133,13 @@ def _is_date_line(paragraph: str) -> bool:
     )
 
 
+def _without_pointer_lines(block: str) -> str:
+    """Drop ">> Other headline" lines: Dân trí, VnExpress and Ngôi Sao put links to other
+    articles, marked with ">>", inside the sapo and between paragraphs."""
+    lines = block.split("\n")
+    return "\n".join(line for line in lines if not _POINTER.match(line))
+
+
 def clean_paragraphs(body: etree._Element, *, title: str = "") -> list[str]:
     """Paragraphs of trafilatura's output tree, without the headline repeated, exact
     repeats (a caption or a sapo printed twice), site chrome lines and "Xem thêm:" lines."""
@@ -132,8 +147,8 @@ def clean_paragraphs(body: etree._Element, *, title: str = "") -> list[str]:
     trailers = {fold(t) for t in TRAILER_LINES}
     folded_title = fold(title)
     kept: list[str] = []
-    for block in _blocks(body):
-        block = unicodedata.normalize("NFC", block)
+    for raw in _blocks(body):
+        block = _without_pointer_lines(unicodedata.normalize("NFC", raw))
         key = fold(block)
         if not key or key in seen or key in trailers or (folded_title and key == folded_title):
             continue
@@ -166,6 +181,26 @@ def drop_related_labels(root: lxml.html.HtmlElement, keep: list[lxml.html.HtmlEl
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
+
+
+_INLINE = frozenset(
+    {"a", "b", "strong", "i", "em", "u", "span", "font", "br", "sup", "sub", "small", "big"}
+)
+
+
+def paragraphise(root: lxml.html.HtmlElement) -> None:
+    """Wrap text written straight into a ``<div>`` (2012 CMSs: ``<DIV>Cụ thể, …</DIV>``)
+    in a ``<p>``: trafilatura keeps paragraphs but can drop such loose text."""
+    for div in list(root.iter("div")):
+        if not (div.text and div.text.strip()):
+            continue
+        para = lxml.html.Element("p")
+        para.text, div.text = div.text, None
+        for child in list(div):
+            if not isinstance(child.tag, str) or child.tag not in _INLINE:
+                break
+            para.append(child)  # moves the child (and its tail) into the paragraph
+        div.insert(0, para)
 
 
 def drop_link_lists(root: lxml.html.HtmlElement) -> None:
