@@ -222,6 +222,10 @@ class WebhookReceiver:
         request.status = 0 if answer.drop else answer.status
         with self._cond:
             self.requests.append(request)
+            # Recorded before answering: once the sender has its 2xx, it is in `received`.
+            if 200 <= request.status < 300:
+                self.received.append(request)
+                self._cond.notify_all()
         if answer.drop:
             handler.close_connection = True
             return
@@ -231,10 +235,6 @@ class WebhookReceiver:
         handler.send_header("Content-Length", str(len(answer.body)))
         handler.end_headers()
         handler.wfile.write(answer.body)
-        if 200 <= answer.status < 300:
-            with self._cond:
-                self.received.append(request)
-                self._cond.notify_all()
 
     def _verify(self, request: Request) -> Answer | None:
         if self._verifier is None:
