@@ -170,6 +170,7 @@ class EmailChannel(Channel):
             ) from None
 
     def _transaction(self, smtp: smtplib.SMTP, envelope_from: str, data: bytes) -> str:
+        smtp.ehlo_or_helo_if_needed()
         if self.username:
             smtp.login(self.username, self._password)
         code, reply = smtp.mail(envelope_from)
