@@ -125,6 +125,7 @@ DEFAULT_DROP: tuple[str, ...] = (
     ".tinlienquan",
     ".relatedNews",
     ".new_relate",  # VnExpress iOne 2012
+    ".RelatedLeadSubject",  # VnExpress 2012: related headlines between sapo and body
     ".related_right",
     ".pageHome_related",  # VnExpress 2012
     ".divpage_related",
