@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from servers.seed import Clock, new_store, record_alerts
@@ -49,7 +50,7 @@ def webhook(
     return build_channel(name, mapping, data_dir=tmp_path)
 
 
-def rows(store: Store) -> list[dict[str, object]]:
+def rows(store: Store) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         return [
             dict(r) for r in conn.execute(select(deliveries).order_by(deliveries.c.id)).mappings()
