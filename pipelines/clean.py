@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 from cssselect import SelectorError
@@ -153,8 +154,9 @@ def extract(
     drop_link_lists(source)
     paragraphise(source)
 
-    if body is None and title_el is None:
-        # No article container and no headline: a home, section or search page.
+    if body is None and (title_el is None or urlsplit(url).path in ("", "/")):
+        # No article container, and no headline or the site's root: a home, section or
+        # search page (their "headline" is a section name or the featured story).
         return None
     document = _trafilatura(source, url)
     if document is None or document.body is None:

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—»:]\s+|\s*\|\s*")
+_HEADLINE_WORDS = 4
 _SITE_WORDS = ("online", "baodientu", "trangthongtin", "news", "vnexpress", "tintuc24h")
 
 
@@ -93,17 +94,19 @@ def first(
 
 
 def generic_h1(tree: lxml.html.HtmlElement, page: PageMeta) -> lxml.html.HtmlElement | None:
-    """The ``<h1>`` the ``<title>``/og:title starts with; not a logo or a box heading."""
-    heads = [h for h in tree.iter("h1") if element_text(h)]
+    """The ``<h1>`` the ``<title>``/og:title starts with, if it reads like a headline.
+
+    Not a logo, a box heading or a featured story on a home page (the ``<title>`` does not
+    start with those), and not a section name: "Kinh doanh", "Chính sách mới" start the
+    ``<title>`` of a section page, but a Vietnamese headline has more than three words.
+    """
     titles = [fold(t) for t in (page.page_title, page.og_title) if t]
-    for h in heads:
-        head = fold(element_text(h))
-        if any(t.startswith(head) for t in titles):
+    for h in tree.iter("h1"):
+        text = element_text(h)
+        if len(text.split()) < _HEADLINE_WORDS:
+            continue
+        if any(t.startswith(fold(text)) for t in titles):
             return h
-    if len(heads) == 1 and not any(fold(element_text(heads[0])) in t for t in titles):
-        # A lone <h1> that the <title> does not mention; one it mentions *after* the
-        # headline is the site's name (VnExpress iOne 2012 wraps its logo in <h1>).
-        return heads[0]
     return None
 
 

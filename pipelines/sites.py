@@ -68,7 +68,7 @@ BODY_SELECTORS: tuple[str, ...] = (
     "#ctl00_IDContent_ctl00_divContent",  # Dân trí
     "div.detailCT",  # Ngôi Sao
     "div#newscontent",  # Soha
-    "div.article-content",  # Thanh Niên
+    "div.article-ds > div.article-content",  # Thanh Niên
     "div.dtContent",  # VnExpress iOne
     "div.cxtLeft",  # VnExpress
     "#content_document",  # Zing News

@@ -534,3 +534,18 @@ def test_overall_scores_stay_above_floors(scores: dict[str, Score]) -> None:
     print(f"overall: recall {total.recall:.3f} precision {total.precision:.3f}")
     assert total.recall >= OVERALL_FLOOR[0]
     assert total.precision >= OVERALL_FLOOR[1]
+
+
+def test_listing_and_home_pages_are_not_articles() -> None:
+    # The crawler only sends article URLs here, but a mis-matched URL pattern must not turn
+    # a section page's list of headlines into one "article" that matches every watch.
+    listings = sorted(
+        str(p.relative_to(FIXTURES))
+        for p in FIXTURES.glob("*/*.html")
+        if "list" in p.name or "homepage" in p.name
+    )
+    assert len(listings) == 15
+    wrongly_kept = [
+        page for page in listings if extract((FIXTURES / page).read_bytes(), _url(page))
+    ]
+    assert wrongly_kept == []
