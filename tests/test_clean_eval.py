@@ -13,11 +13,13 @@ regenerated.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from pipelines.clean import Extracted, extract
@@ -549,3 +551,20 @@ def test_listing_and_home_pages_are_not_articles() -> None:
         page for page in listings if extract((FIXTURES / page).read_bytes(), _url(page))
     ]
     assert wrongly_kept == []
+
+
+def test_tuoitre_popup_filled_with_a_copy_of_the_body_is_not_counted_twice() -> None:
+    # The saved page has #objectPopupBody empty; on a live page scripts fill it with a copy
+    # of the article, which would double every keyword count.
+    page = "tuoitre/tracking_news-mcp-article.html"
+    tree = lxml.html.document_fromstring((FIXTURES / page).read_bytes().decode("utf-8"))
+    (body,) = tree.cssselect("div.detail-content[itemprop=articleBody]")
+    (popup,) = tree.cssselect("#objectPopupBody")
+    for child in body:
+        popup.append(copy.deepcopy(child))
+    filled = lxml.html.tostring(tree, encoding="unicode")
+    sentence = "Nhiều chuyến bay vận chuyển hoa"
+    assert filled.count(sentence) == 2
+    got = extract(filled, _url(page))
+    assert got is not None
+    assert got.text.count(sentence) == 1
