@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from servers.seed import HOSTILE_TITLE
-from servers.webhook_receiver import Answer, Request, WebhookReceiver
 
 from pipelines.channels import KINDS, Channel, build_channel, redact_url
 from pipelines.dispatch import send_test_alert
 from pipelines.errors import ConfigError, DeliveryError, PermanentDeliveryError
 from pipelines.render import Hit, Item, Message
+from tests.servers.seed import HOSTILE_TITLE
+from tests.servers.webhook_receiver import Answer, Request, WebhookReceiver
 
 TOKEN = "123456789:AAHsecretTOKENsecret-xyz"
 

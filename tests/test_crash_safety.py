@@ -23,13 +23,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from servers.seed import record_alerts
-from servers.smtp import SMTPServer
-from servers.webhook_receiver import WebhookReceiver
 from sqlalchemy import select
 
 from pipelines.dispatch import queue_counts
 from pipelines.store import Store, deliveries
+from tests.servers.seed import record_alerts
+from tests.servers.smtp import SMTPServer
+from tests.servers.webhook_receiver import WebhookReceiver
 
 DRIVER = Path(__file__).parent / "servers" / "dispatch_driver.py"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers.seed import Clock, new_store, record_alerts
-from servers.webhook_receiver import Answer, Request, WebhookReceiver
 from sqlalchemy import select
 
 from pipelines import outbox
@@ -26,6 +24,8 @@ from pipelines.dispatch import (
     retry_dead,
 )
 from pipelines.store import Store, deliveries, delivery_attempts
+from tests.servers.seed import Clock, new_store, record_alerts
+from tests.servers.webhook_receiver import Answer, Request, WebhookReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

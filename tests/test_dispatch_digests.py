@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from servers.seed import Clock, new_store, record_alerts, set_times
-from servers.webhook_receiver import WebhookReceiver
 
 from pipelines.channels import Channel, build_channel
 from pipelines.dispatch import Dispatcher, enqueue_notice, list_deliveries, queue_counts
 from pipelines.outbox import digest_id_for, next_boundary
 from pipelines.store import Store
+from tests.servers.seed import Clock, new_store, record_alerts, set_times
+from tests.servers.webhook_receiver import WebhookReceiver
 
 TZ = "Asia/Ho_Chi_Minh"
 

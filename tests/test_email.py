@@ -9,14 +9,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from servers.seed import HOSTILE_TITLE, new_store, record_alerts
-from servers.smtp import SMTPServer
 
 from pipelines.channels import build_channel
 from pipelines.channels.email import EmailChannel
 from pipelines.dispatch import Dispatcher, enqueue_notice, send_test_alert
 from pipelines.errors import ConfigError, DeliveryError, PermanentDeliveryError
 from pipelines.render import Hit, Item, Message
+from tests.servers.seed import HOSTILE_TITLE, new_store, record_alerts
+from tests.servers.smtp import SMTPServer
 
 
 def email_channel(smtp: SMTPServer, tmp_path: Path, **smtp_extra: object) -> EmailChannel:

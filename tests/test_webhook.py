@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from servers.webhook_receiver import Answer, Request, WebhookReceiver
 from standardwebhooks.webhooks import Webhook
 
 from pipelines.channels import build_channel
@@ -16,6 +15,7 @@ from pipelines.channels.webhook import WebhookChannel
 from pipelines.dispatch import send_test_alert
 from pipelines.errors import DeliveryError, PermanentDeliveryError
 from pipelines.render import Hit, Item, Message
+from tests.servers.webhook_receiver import Answer, Request, WebhookReceiver
 
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

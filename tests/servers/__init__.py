@@ -1,6 +1,6 @@
 """Real local servers for end-to-end tests (127.0.0.1, port 0; never the Internet).
 
-- :class:`~servers.webhook_receiver.WebhookReceiver` -- an HTTP receiver that verifies
+- :class:`~tests.servers.webhook_receiver.WebhookReceiver` -- an HTTP receiver that verifies
   Standard Webhooks signatures with the ``standardwebhooks`` library, records every request,
   and can be told to fail, flake, be down, answer 410 / 429 + ``Retry-After``, or redirect::
 
@@ -9,7 +9,7 @@
           hook.fail(503, times=2)          # the next two requests get 503
           assert hook.received[0].json["type"] == "watch.matched"
 
-- :class:`~servers.smtp.SMTPServer` -- aiosmtpd with STARTTLS required, its certificate
+- :class:`~tests.servers.smtp.SMTPServer` -- aiosmtpd with STARTTLS required, its certificate
   issued by a throw-away trustme CA whose PEM is at ``.ca_file``::
 
       with SMTPServer() as smtp:
