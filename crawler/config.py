@@ -132,6 +132,8 @@ def load_config(config_dir: Path, data_dir: Path) -> Config:
     watches = _parse_watch_doc(docs["watches.yaml"])
     channels, disabled, ops = _parse_channels(docs["channels.yaml"], data_dir)
     _check_notify(docs["watches.yaml"], watches, set(channels) | set(disabled))
+    if any(p.severity == "error" for p in docs["channels.yaml"].problems):
+        disabled = {k: v for k, v in disabled.items() if v != "invalid configuration"}
     for doc in docs.values():
         problems.extend(doc.problems)
     errors = [p for p in problems if p.severity == "error"]
@@ -289,6 +291,7 @@ def _parse_channels(doc: Located, data_dir: Path,
             channels[name] = build_channel(str(name), mapping, data_dir=data_dir)
         except ConfigError as exc:
             doc.problems.extend(doc.locate(p) for p in exc.problems)
+            disabled[name] = "invalid configuration"  # reported above; not "unknown" below
     ops = tuple(_str_list(doc, ("ops",), data.get("ops")))
     for i, name in enumerate(ops):
         if name not in raw:

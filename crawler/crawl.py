@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from crawler.config import Config, SourceConfig
-from crawler.urls import source_canon
 from pipelines.match import Matcher
 from pipelines.store import Store
 
@@ -68,19 +67,12 @@ def crawl_in_process(config: Config, source: SourceConfig, store: Store, *,
     summary = CrawlSummary(source=source.name)
     try:
         watches = config.watches
-        extra = {
-            "NEWSWATCH_STORE": store,
-            "NEWSWATCH_MATCHER": Matcher.compile(watches),
-            "NEWSWATCH_NOTIFY": {w.name: tuple(w.notify) for w in watches},
-            "NEWSWATCH_LABELS": {w.name: w.label for w in watches},
-        }
-        canon = source_canon(source)
-        extra["NEWSWATCH_CANON"] = canon
-        extra["NEWSWATCH_SAME_SITE"] = canon.same_site
-        settings = crawl_settings(source, log_level=log_level, extra=extra)
+        settings = crawl_settings(source, log_level=log_level)
         process = AsyncCrawlerProcess(settings, install_root_handler=False)
         crawler = process.create_crawler(NewsSpider)
-        process.crawl(crawler, source=source, store=store, max_articles=max_articles)
+        process.crawl(crawler, source=source, store=store, matcher=Matcher.compile(watches),
+                      notify={w.name: tuple(w.notify) for w in watches},
+                      max_articles=max_articles)
         process.start(install_signal_handlers=True)
         _fill(summary, crawler.stats.get_stats(), crawler.spider)
     except Exception as exc:  # the round failed; the service and other sources go on

@@ -15,7 +15,6 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
@@ -29,24 +28,22 @@ MAX_RETRY_AFTER = 120.0
 class ConditionalGetMiddleware:
     """Adds If-None-Match / If-Modified-Since to index requests (``meta["nw_index"]``).
 
-    Validators come from the store (``NEWSWATCH_STORE`` setting); the spider saves the new
-    ones only when a round succeeded, so a crash never hides an unread listing.
+    Validators come from the store (the spider's ``store``); the spider saves the new ones
+    only when a round succeeded, so a crash never hides an unread listing.
     """
 
-    def __init__(self, store: Any) -> None:
-        self.store = store
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
-        store = crawler.settings.get("NEWSWATCH_STORE")
-        if store is None:
-            raise NotConfigured("no NEWSWATCH_STORE in settings")
-        return cls(store)
+        return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        if not request.meta.get("nw_index") or request.meta.get("nw_unconditional"):
+        store = getattr(self.crawler.spider, "store", None)
+        if store is None or not request.meta.get("nw_index"):
             return
-        etag, modified, _ = self.store.validators(request.url)
+        etag, modified, _ = store.validators(request.url)
         if etag:
             request.headers.setdefault(b"If-None-Match", etag.encode("latin-1", "replace"))
         if modified:

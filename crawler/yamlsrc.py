@@ -150,7 +150,8 @@ def _interp(value: Any, path: Path_, doc: Located, env: Mapping[str, str]) -> An
         if op in (":?", "?") and empty:
             doc.error(path, f"environment variable {name} is required: {arg or 'not set'}")
             return ""
-        if current is None:
+        if not current:
+            # Set but empty counts as unset: `NEWSROOM_WEBHOOK_URL=` in an env file.
             missing.append(name)
             return ""
         return current

@@ -1,8 +1,9 @@
 """The Scrapy item pipeline: clean -> canonical text -> match -> ONE store transaction.
 
 Scrapy reaches this class by dotted path (``ITEM_PIPELINES``); it imports nothing from
-Scrapy, and everything it needs (store, compiled matcher, who to notify) comes through
-the crawler's settings. trafilatura runs in a process pool so a crawl uses both cores and
+Scrapy, and everything it needs (store, compiled matcher, who to notify, the URL
+canonicaliser) it takes from the spider when the spider opens — Scrapy deep-copies its
+settings, so live objects cannot travel there. trafilatura runs in a process pool so a crawl uses both cores and
 the event loop never blocks on it; small rounds use a thread instead, because starting
 worker processes costs more than a few extractions.
 """
@@ -66,14 +67,8 @@ class ArticlePipeline:
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.store: Store = settings["NEWSWATCH_STORE"]
-        self.matcher: Matcher = settings["NEWSWATCH_MATCHER"]
-        self.notify: Mapping[str, Sequence[str]] = settings["NEWSWATCH_NOTIFY"]
-        self.labels: Mapping[str, str] = settings.get("NEWSWATCH_LABELS") or {}
         self.source: str = settings["NEWSWATCH_SOURCE"]
         self.drop: list[str] = list(settings.get("NEWSWATCH_DROP") or [])
-        self.canon: Callable[[str], str] = settings["NEWSWATCH_CANON"]
-        self.same_site: Callable[[str], bool] = settings["NEWSWATCH_SAME_SITE"]
         self.workers = int(settings.get("NEWSWATCH_WORKERS") or os.cpu_count() or 1)
         self._pool: Executor | None = None
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newswatch-io")
@@ -81,6 +76,14 @@ class ArticlePipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticlePipeline:
         return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.store: Store = spider.store
+        self.matcher: Matcher = spider.matcher
+        self.notify: Mapping[str, Sequence[str]] = spider.notify
+        self.canon: Callable[[str], str] = spider.canon
+        self.same_site: Callable[[str], bool] = spider.canon.same_site
 
     def _executor(self) -> Executor:
         if self._pool is None:

@@ -12,12 +12,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
@@ -54,12 +60,14 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
-    if isinstance(exc, DNSLookupError):
+    if isinstance(exc, DNSLookupError | CannotResolveHostError):
         return "DNS lookup failed (is the host name right? is there network?)"
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, ConnectionRefusedError | DownloadConnectionRefusedError):
         return "connection refused (site down?)"
-    if isinstance(exc, TimeoutError | TCPTimedOutError):
+    if isinstance(exc, TimeoutError | TCPTimedOutError | DownloadTimeoutError):
         return "timed out"
+    if isinstance(exc, IgnoreRequest) and "robots" in str(exc).lower():
+        return "forbidden by robots.txt"
     name = type(exc).__name__
     text = str(exc).strip()
     return f"{name}: {text}"[:300] if text else name
@@ -70,11 +78,16 @@ class NewsSpider(scrapy.Spider):
 
     name = "news"
 
-    def __init__(self, source: SourceConfig, store: Any, max_articles: int = 500,
+    def __init__(self, source: SourceConfig, store: Any, matcher: Any = None,
+                 notify: Mapping[str, Sequence[str]] | None = None, max_articles: int = 500,
                  **kwargs: Any) -> None:
         super().__init__(name=f"news:{source.name}", **kwargs)
         self.source = source
+        # The store, matcher and notify map are read by the middlewares and the item
+        # pipeline from here (Scrapy deep-copies settings, so they cannot go there).
         self.store = store
+        self.matcher = matcher
+        self.notify = notify or {}
         self.max_articles = max_articles
         self.canon = source_canon(source)
         self.hosts = source.hosts
