@@ -3,8 +3,9 @@
 Steps: decode the bytes (:mod:`pipelines.encoding`), parse with lxml, read the headline and
 the visible date line, find the CMS's body container (:mod:`pipelines.sites`), drop
 boilerplate (generic defaults + the source's ``drop:`` selectors), then let trafilatura
-extract the text of the body container plus sapo — or of the whole pruned page when no
-known container is found — and the structured metadata of the page's ``<head>``.
+extract the text of the body container — or of the whole pruned page when no known
+container is found — with the sapo put first, and the structured metadata (JSON-LD, meta
+tags) of the whole page as it was before pruning.
 
 trafilatura is called with ``include_comments=False`` (reader comments must not trigger
 alerts), ``deduplicate=False`` (its duplicate filter depends on what the process extracted
@@ -131,54 +132,69 @@ def extract(
     size = len(html) if isinstance(html, bytes) else len(html.encode("utf-8", "replace"))
     if size > max_bytes:
         raise CleanError(f"{url}: page too large to clean ({size} bytes > {max_bytes})")
-    text = decode_html(html, content_type) if isinstance(html, bytes) else html
-    tree = _parse(text, url)
+    tree = _parse(decode_html(html, content_type) if isinstance(html, bytes) else html, url)
     page = PageMeta.read(tree, url)
-
     title_el = first(tree, TITLE_SELECTORS)
     if title_el is None:
         title_el = generic_h1(tree, page)
-    title = headline(title_el, page)
-    visible = visible_date(tree, title_el)
-    metadata = _metadata(tree, url)
     drops = _drop_set(tree, (*DEFAULT_DROP, *drop))
     body = _find_body(tree, drops)
-    sapo = first(tree, SAPO_SELECTORS, exclude=drops)
-    keep = [el for el in (title_el, body, sapo) if el is not None]
-    _remove(drops, keep)
-    if body is not None and sapo is not None and _is_inside(sapo, body):
-        sapo = None
-    lead = nfc(element_text(sapo)) if sapo is not None else ""
-    source = _focus(tree, body) if body is not None else tree
-    drop_related_labels(source if body is None else source.body, keep)
-    drop_link_lists(source)
-    paragraphise(source)
-
     if body is None and (title_el is None or urlsplit(url).path in ("", "/")):
         # No article container, and no headline or the site's root: a home, section or
         # search page (their "headline" is a section name or the featured story).
         return None
-    document = _trafilatura(source, url)
-    if document is None or document.body is None:
-        return None
-    paragraphs = clean_paragraphs(document.body, title=title)
-    # The sapo is added here, not left to trafilatura: when the body container is marked
-    # itemprop=articleBody, trafilatura keeps that element alone and drops its siblings.
-    paragraphs = _with_lead(lead, paragraphs)
-    body_text = "\n\n".join(paragraphs)
-    if len(body_text) < MIN_TEXT_CHARS:
+    # Read before pruning: JSON-LD, meta tags and date lines sit anywhere in the page.
+    metadata = _metadata(tree, url)
+    visible = visible_date(tree, title_el)
+    title = headline(title_el, page) or nfc(metadata.title or "")
+    lead, source = _prune(tree, drops, title_el, body)
+    text = _text(source, url, title, lead)
+    if text is None:
         return None
     return Extracted(
         url=url,
         canonical_url=page.canonical,
-        title=title or nfc(metadata.title or ""),
+        title=title,
         published=reconcile(metadata.date, visible),
         author=clean_author(metadata.author, page),
-        text=body_text,
+        text=text,
     )
 
 
-# -- parsing ---------------------------------------------------------
+def _prune(
+    tree: lxml.html.HtmlElement,
+    drops: set[lxml.html.HtmlElement],
+    title_el: lxml.html.HtmlElement | None,
+    body: lxml.html.HtmlElement | None,
+) -> tuple[str, lxml.html.HtmlElement]:
+    """Remove boilerplate; returns the sapo's text and the document to extract from: the
+    body container alone when there is one, else the whole pruned page."""
+    sapo = first(tree, SAPO_SELECTORS, exclude=drops)
+    keep = [el for el in (title_el, body, sapo) if el is not None]
+    _remove(drops, keep)
+    if body is not None and sapo is not None and _is_inside(sapo, body):
+        sapo = None  # trafilatura reads it with the body
+    lead = nfc(element_text(sapo)) if sapo is not None else ""
+    source = _focus(body) if body is not None else tree
+    drop_related_labels(source, keep)
+    drop_link_lists(source)
+    paragraphise(source)
+    return lead, source
+
+
+def _text(source: lxml.html.HtmlElement, url: str, title: str, lead: str) -> str | None:
+    """Sapo + body, paragraphs separated by a blank line; None when too short."""
+    document = _trafilatura(source, url)
+    if document is None or document.body is None:
+        return None
+    # The sapo is added here, not left to trafilatura: when the body container is marked
+    # itemprop=articleBody, trafilatura keeps that element alone and drops its siblings.
+    paragraphs = _with_lead(lead, clean_paragraphs(document.body, title=title))
+    text = "\n\n".join(paragraphs)
+    return text if len(text) >= MIN_TEXT_CHARS else None
+
+
+# -- parsing ---------------------------------------------------------------------------------
 
 
 def _parse(text: str, url: str) -> lxml.html.HtmlElement:
@@ -241,15 +257,10 @@ def _remove(drops: set[lxml.html.HtmlElement], keep: list[lxml.html.HtmlElement]
         el.drop_tree()
 
 
-def _focus(tree: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    """A new document: the page's ``<head>`` and an ``<article>`` holding only the body
-    container."""
-    root = lxml.html.document_fromstring("<html><head></head><body><article></article></body>")
-    head = tree.find("head")
-    if head is not None:
-        root.replace(root.head, _copy(head))
-    article = root.body[0]
-    article.append(_copy(body))
+def _focus(body: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """A new document holding only a copy of the body container, in an ``<article>``."""
+    root = lxml.html.document_fromstring("<html><body><article></article></body></html>")
+    root.body[0].append(_copy(body))
     return root
 
 
