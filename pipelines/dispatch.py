@@ -134,9 +134,9 @@ def _lease_from_env() -> float:
     return value if value > 0 else DEFAULT_LEASE
 
 
-def check_digest(spec: str) -> str:
-    """Validate ``immediate | hourly | daily@HH:MM``; returns it normalised."""
-    spec = spec.strip()
+def check_digest(spec: str | None) -> str:
+    """Validate ``immediate | hourly | daily@HH:MM`` (None: immediate); returns it normalised."""
+    spec = (spec or "immediate").strip()
     if spec in ("immediate", "hourly"):
         return spec
     found = re.fullmatch(r"daily@([01]?\d|2[0-3]):([0-5]\d)", spec)

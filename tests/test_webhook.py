@@ -49,7 +49,7 @@ def hook() -> Iterator[WebhookReceiver]:
 
 def test_payload_and_headers_follow_the_contract(hook: WebhookReceiver, tmp_path: Path) -> None:
     answer = channel(hook.url, tmp_path, secret=WHSEC).send(message())
-    assert answer == "HTTP 200 OK"
+    assert answer == "HTTP 200 OK: ok"
     request = hook.received[0]
     assert request.verified is True
     assert request.headers["content-type"] == "application/json; charset=utf-8"
@@ -160,7 +160,7 @@ def test_errors_never_show_the_url_path_or_secret(tmp_path: Path) -> None:
 def test_send_test_alert_reports_the_receivers_answer(
     hook: WebhookReceiver, tmp_path: Path
 ) -> None:
-    assert send_test_alert(channel(hook.url, tmp_path, secret=WHSEC)) == "HTTP 200 OK"
+    assert send_test_alert(channel(hook.url, tmp_path, secret=WHSEC)) == "HTTP 200 OK: ok"
     assert hook.received[0].json["article"]["title"].startswith("Quận Hai Bà Trưng")
     hook.fail(502)
     with pytest.raises(DeliveryError, match=r"^channel newsroom: HTTP 502 from http://127"):

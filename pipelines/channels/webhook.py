@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from standardwebhooks.webhooks import Webhook
 
 from pipelines.channels import Channel, Fields, redact_url
-from pipelines.channels._http import post, status_error
+from pipelines.channels._http import post, short_text, status_error
 from pipelines.render import webhook_payload
 
 if TYPE_CHECKING:
@@ -79,13 +79,15 @@ class WebhookChannel(Channel):
     def send(self, message: Message) -> str:
         body = json.dumps(webhook_payload(message), ensure_ascii=False, separators=(",", ":"))
         now = datetime.now(UTC)
-        response, _ = post(
+        response, raw = post(
             self.url,
             data=body.encode(),
             headers=self.headers(message.id, body, now),
             timeout=(5.0, self.timeout),
             where=self.target(),
         )
+        answer = short_text(raw)
         if 200 <= response.status_code < 300:
-            return f"HTTP {response.status_code} {response.reason or ''}".strip()
-        raise status_error(response, self.target())
+            status = f"HTTP {response.status_code} {response.reason or ''}".strip()
+            return f"{status}: {answer}" if answer else status
+        raise status_error(response, self.target(), answer)
