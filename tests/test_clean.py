@@ -199,3 +199,24 @@ def test_reader_comments_are_excluded_even_without_a_class_hook() -> None:
     found = extract(page, LOCAL_URL)
     assert found is not None
     assert "Phố Vọng cũng cần mở rộng" not in found.text
+
+
+def _without_h1(page: str) -> str:
+    return page.replace(
+        '<h1 class="article-title">Hà Nội mở rộng phố Bạch Mai trong năm nay</h1>', ""
+    )
+
+
+def test_without_an_h1_the_headline_comes_from_og_title() -> None:
+    page = _without_h1(_page("boilerplate.html").decode())
+    found = extract(page, LOCAL_URL)
+    assert found is not None
+    assert found.title == "Mở rộng phố Bạch Mai: người dân đồng tình"
+
+
+def test_without_h1_or_og_title_the_site_name_is_cut_from_the_title() -> None:
+    page = _without_h1(_page("boilerplate.html").decode())
+    page = page.replace('<meta property="og:title"', '<meta property="og:x"')
+    found = extract(page, LOCAL_URL)
+    assert found is not None
+    assert found.title == "Hà Nội mở rộng phố Bạch Mai trong năm nay"
