@@ -77,6 +77,7 @@ def compiled(selector: str) -> CSSSelector:
 
 
 def select(tree: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
+    """Elements matching a CSS selector, in document order."""
     found = compiled(selector)(tree)
     return [el for el in found if isinstance(el, lxml.html.HtmlElement)]
 
@@ -86,6 +87,7 @@ def first(
     selectors: Iterable[str],
     exclude: set[lxml.html.HtmlElement] | None = None,
 ) -> lxml.html.HtmlElement | None:
+    """The first element with text matched by the first selector that matches any."""
     for selector in selectors:
         for el in select(tree, selector):
             if (exclude is None or el not in exclude) and element_text(el):
@@ -111,6 +113,7 @@ def generic_h1(tree: lxml.html.HtmlElement, page: PageMeta) -> lxml.html.HtmlEle
 
 
 def headline(title_el: lxml.html.HtmlElement | None, page: PageMeta) -> str:
+    """The headline element's text, else og:title or ``<title>`` without the site's name."""
     if title_el is not None:
         return nfc(element_text(title_el))
     return nfc(_strip_site(page.og_title or page.page_title, page.site_hints))
@@ -185,4 +188,5 @@ def _squash(value: str) -> str:
 
 
 def nfc(value: str) -> str:
+    """Whitespace squashed and NFC-composed (pages mix composed and decomposed letters)."""
     return unicodedata.normalize("NFC", _squash(value))
