@@ -391,7 +391,8 @@ class Service:
         return True
 
     def _ops(self) -> list[str]:
-        return [name for name in self.config.ops if name in self.config.channels]
+        # Disabled ops channels too: like alerts, a notice waits until its channel is set up.
+        return list(self.config.ops)
 
     def _apply_sources(self, config: Config, *, catch_up: bool) -> None:
         scheduler = self.scheduler

@@ -9,6 +9,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
@@ -313,3 +314,32 @@ def test_malformed_http_address_is_a_usage_error(tmp_path: Path) -> None:
         assert run_service(tmp_path / "c", tmp_path / "d", http="localhost") == 2
     finally:
         close_logging()
+
+
+def test_missed_rounds_after_a_stall_run_once_not_in_a_burst(tmp_path: Path, store: Store) -> None:
+    from apscheduler.events import EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED, JobEvent
+
+    service, _, lobby = make_service(tmp_path, store, Src("a", every=0.2))
+    submitted: list[int] = []
+    missed: list[str] = []
+
+    def listen(event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            missed.append(event.job_id)
+        elif event.job_id.startswith("crawl:"):
+            submitted.append(len(event.scheduled_run_times))  # type: ignore[attr-defined]
+
+    async def go() -> int:
+        task = asyncio.ensure_future(service.run())
+        await until(lambda: len(finished(lobby, "a")) >= 1)
+        assert service.scheduler is not None
+        service.scheduler.add_listener(listen, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED)
+        time.sleep(1.5)  # the whole loop stalls, like a laptop lid closed: 7 rounds are due
+        runs_before = len(finished(lobby, "a"))
+        await until(lambda: len(finished(lobby, "a")) >= runs_before + 2)
+        sigterm()
+        return await asyncio.wait_for(task, 20)
+
+    assert asyncio.run(go()) == 0
+    assert missed == []  # the catch-up round was not dropped as "missed"...
+    assert submitted and set(submitted) == {1}  # ...and the 7 due rounds ran as one
