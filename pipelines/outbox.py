@@ -56,6 +56,7 @@ __all__ = [
 
 ACTIVE = ("pending", "retrying")
 MAX_DIGEST = 50
+MAX_INTERRUPTED = 10
 Source = Literal["delivery", "notice"]
 
 
@@ -131,7 +132,7 @@ def claim(
         for source in sources:
             table = _table(source)
             query = (
-                select(table.c.id, table.c.message_id, table.c.attempts)
+                select(table.c.id, table.c.message_id, table.c.attempts, table.c.lease_until)
                 .where(_due(table, now), table.c.channel == channel)
                 .order_by(table.c.next_attempt, table.c.id)
                 .limit(limit * 4 + len(exclude))
@@ -143,12 +144,18 @@ def claim(
                         deliveries.c.id.in_(select(digest_members.c.delivery_id)),
                     )
                 )
-            for row_id, message_id, attempts in conn.execute(query).all():
+            for row_id, message_id, attempts, expired in conn.execute(query).all():
                 if len(jobs) >= limit:
                     return jobs
                 job = _claim_one(
                     conn, source, row_id, message_id, attempts, channel, now, lease_until, exclude
                 )
+                if (
+                    job is not None
+                    and expired is not None
+                    and _interrupted_too_often(conn, job, now)
+                ):
+                    continue
                 if job is not None:
                     jobs.append(job)
                     exclude.add(job.message_id)
@@ -200,6 +207,45 @@ def _claim_one(
         )
         return None
     return Job(source, ids, channel, message_id, attempts, lease_until, reason)
+
+
+def _interrupted_too_often(conn: Connection, job: Job, now: datetime) -> bool:
+    """Log a send interrupted by a crash (its lease expired); after MAX_INTERRUPTED in a row
+    the job is dead, so a message that crashes the dispatcher cannot block its channel."""
+    conn.execute(
+        insert(delivery_attempts).values(
+            channel=job.channel,
+            message_id=job.message_id,
+            started_at=now,
+            finished_at=now,
+            outcome="interrupted",
+            detail="the previous send was interrupted (lease expired)",
+        )
+    )
+    recent = (
+        conn.execute(
+            select(delivery_attempts.c.outcome)
+            .where(delivery_attempts.c.message_id == job.message_id)
+            .order_by(delivery_attempts.c.id.desc())
+            .limit(MAX_INTERRUPTED)
+        )
+        .scalars()
+        .all()
+    )
+    if len(recent) < MAX_INTERRUPTED or any(o != "interrupted" for o in recent):
+        return False
+    table = _table(job.source)
+    conn.execute(
+        update(table)
+        .where(table.c.id.in_(job.ids))
+        .values(
+            status="dead",
+            lease_until=None,
+            last_error=f"the send was interrupted {MAX_INTERRUPTED} times in a row "
+            "(the dispatcher died while sending it; see its log)",
+        )
+    )
+    return True
 
 
 # -- recording an outcome --------------------------------------------------------------------

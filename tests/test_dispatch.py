@@ -224,6 +224,20 @@ def test_a_send_interrupted_by_a_crash_is_resent_after_the_lease_without_a_step(
     assert hook.ids() == [row["message_id"]]
 
 
+def test_a_message_that_keeps_killing_the_dispatcher_goes_dead(store: Store) -> None:
+    record_alerts(store, 2)
+    clock = Clock()
+    for _ in range(outbox.MAX_INTERRUPTED + 1):  # claimed, then the process "dies"
+        outbox.claim(store, "newsroom", 1, clock.advance(61), lease=60)
+    statuses = sorted((r["status"], r["attempts"]) for r in rows(store))
+    assert statuses == [("dead", 0), ("pending", 0)]
+    dead = list_deliveries(store, ["dead"])[0]
+    assert "interrupted 10 times" in dead["last_error"]
+    with store.engine.connect() as conn:
+        outcomes = conn.execute(select(delivery_attempts.c.outcome)).scalars().all()
+    assert set(outcomes) == {"interrupted"}
+
+
 def test_a_lost_lease_cannot_overwrite_the_new_owner(store: Store) -> None:
     record_alerts(store, 1)
     clock = Clock()
