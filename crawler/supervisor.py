@@ -298,7 +298,9 @@ class Supervisor:
 
 
 # A child's own log line in the text format of crawler.logs: "TIME LEVEL logger message".
-_CHILD_LINE = re.compile(r"^\S+\s+(DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+(\S+)\s+(.*)$")
+_CHILD_LINE = re.compile(
+    r"^\S+\s+(DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+(\S+)\s+(?:\[[^\]]*\]\s+)?(.*)$"
+)
 
 
 def _relay(child: _Child, line: str) -> None:

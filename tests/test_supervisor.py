@@ -215,3 +215,22 @@ def test_missing_executable_is_a_recorded_crash(store: Store) -> None:
     assert outcome is not None and outcome.status == "crashed"
     assert "cannot start" in str(outcome.error)
     assert [r["status"] for r in recorded(store)] == ["crashed"]
+
+
+def test_child_warnings_reach_the_service_log_with_the_source(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    code = f"""
+        import sys
+        sys.stderr.write("2026-11-26T10:00:00.000Z INFO    scrapy.core [source=demo] opened\\n")
+        sys.stderr.write("2026-11-26T10:00:01.000Z WARNING crawler.spiders.news "
+                         "[source=demo] feed answered 503\\n")
+        print({json.dumps(SUMMARY)!r})
+    """
+    caplog.set_level("INFO")
+    run_one(store, code)
+    relayed = [r for r in caplog.records if r.name == "crawler.child"]
+    assert [(r.levelname, r.getMessage()) for r in relayed if r.levelname != "DEBUG"] == [
+        ("WARNING", "crawler.spiders.news: feed answered 503")
+    ]
+    assert all(getattr(r, "source", None) == "demo" for r in relayed)
