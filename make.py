@@ -39,8 +39,10 @@ def ensure_env() -> None:
         print(f"+ creating {VENV.name}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     # An old pip (23.x) skips lxml's html_clean extra, and trafilatura then fails to import.
-    steps = [(PY, "-m", "pip", "install", "-q", "--upgrade", "pip"),
-             (PY, "-m", "pip", "install", "-q", "-e", ".[test]")]
+    steps = [
+        (PY, "-m", "pip", "install", "-q", "--upgrade", "pip"),
+        (PY, "-m", "pip", "install", "-q", "-e", ".[test]"),
+    ]
     for step in steps:
         if _sh(*step) != 0:
             sys.exit("installing the environment failed (see above)")

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -34,11 +34,65 @@ sys.path.insert(0, str(ROOT))
 from crawler.localsite import SiteArticle, read_request_log, write_article  # noqa: E402
 
 ICT = timezone(timedelta(hours=7))
-WORDS = ("thành phố quận phường người dân cán bộ công trình dự án giao thông trường học bệnh "
-         "viện chợ đường phố hội nghị kinh tế xã hội ngân sách đầu tư chỉnh trang đô thị "
-         "môi trường cây xanh an toàn thực phẩm văn hóa thể thao du lịch").split()
-PLACES = ["quận Hai Bà Trưng", "quận Đống Đa", "phường Bạch Mai", "quận Cầu Giấy",
-          "huyện Đông Anh", "phường Vĩnh Tuy"]
+WORDS = [
+    "thành",
+    "phố",
+    "quận",
+    "phường",
+    "người",
+    "dân",
+    "cán",
+    "bộ",
+    "công",
+    "trình",
+    "dự",
+    "án",
+    "giao",
+    "thông",
+    "trường",
+    "học",
+    "bệnh",
+    "viện",
+    "chợ",
+    "đường",
+    "phố",
+    "hội",
+    "nghị",
+    "kinh",
+    "tế",
+    "xã",
+    "hội",
+    "ngân",
+    "sách",
+    "đầu",
+    "tư",
+    "chỉnh",
+    "trang",
+    "đô",
+    "thị",
+    "môi",
+    "trường",
+    "cây",
+    "xanh",
+    "an",
+    "toàn",
+    "thực",
+    "phẩm",
+    "văn",
+    "hóa",
+    "thể",
+    "thao",
+    "du",
+    "lịch",
+]
+PLACES = [
+    "quận Hai Bà Trưng",
+    "quận Đống Đa",
+    "phường Bạch Mai",
+    "quận Cầu Giấy",
+    "huyện Đông Anh",
+    "phường Vĩnh Tuy",
+]
 
 
 def _sentence(rng: random.Random) -> str:
@@ -54,17 +108,27 @@ def build_site(root: Path, count: int) -> None:
     now = datetime.now(ICT).replace(microsecond=0)
     for i in range(count):
         paragraphs = tuple(" ".join(_sentence(rng) for _ in range(3)) for _ in range(8))
-        write_article(root, SiteArticle(
-            id=300000 + i, slug=f"tin-so-{i}-ve-{rng.choice(WORDS)}", title=_sentence(rng)[:90],
-            sapo=_sentence(rng), paragraphs=paragraphs,
-            section=rng.choice(["thoi-su", "xa-hoi", "kinh-te"]),
-            published=(now - timedelta(minutes=i)).isoformat()))
+        write_article(
+            root,
+            SiteArticle(
+                id=300000 + i,
+                slug=f"tin-so-{i}-ve-{rng.choice(WORDS)}",
+                title=_sentence(rng)[:90],
+                sapo=_sentence(rng),
+                paragraphs=paragraphs,
+                section=rng.choice(["thoi-su", "xa-hoi", "kinh-te"]),
+                published=(now - timedelta(minutes=i)).isoformat(),
+            ),
+        )
 
 
 def start_site(root: Path, latency: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.localsite", str(root),
-                             "--latency", str(latency)], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.localsite", str(root), "--latency", str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.stdout is not None
     return proc, proc.stdout.readline().split()[1]
 
@@ -73,18 +137,34 @@ def write_config(folder: Path, url: str, concurrency: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sources.yaml").write_text(
         f"defaults: {{delay: 0s, concurrency: {concurrency}, timeout: 10m}}\nsources:\n"
-        f"  - name: bench\n    feeds: [{url}rss/home.rss]\n    sitemaps: [{url}sitemap.xml]\n")
+        f"  - name: bench\n    feeds: [{url}rss/home.rss]\n    sitemaps: [{url}sitemap.xml]\n"
+    )
     (folder / "watches.yaml").write_text(
-        "watches:\n  hbt:\n    any: [quận Hai Bà Trưng, phường Bạch Mai]\n    notify: [local]\n")
-    (folder / "channels.yaml").write_text(
-        "channels:\n  local: {kind: file, path: alerts.jsonl}\n")
+        "watches:\n  hbt:\n    any: [quận Hai Bà Trưng, phường Bạch Mai]\n    notify: [local]\n"
+    )
+    (folder / "channels.yaml").write_text("channels:\n  local: {kind: file, path: alerts.jsonl}\n")
 
 
 def newswatch_round(cfg: Path, data: Path) -> tuple[float, dict[str, object]]:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "crawler.cli", "-q", "--config", str(cfg),
-                          "--data", str(data), "crawl", "--json"], capture_output=True,
-                         text=True, cwd=ROOT, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "-q",
+            "--config",
+            str(cfg),
+            "--data",
+            str(data),
+            "crawl",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if out.returncode != 0:
         sys.exit(f"newswatch crawl failed:\n{out.stdout}\n{out.stderr}")
@@ -93,8 +173,9 @@ def newswatch_round(cfg: Path, data: Path) -> tuple[float, dict[str, object]]:
 
 def _extract(args: tuple[str, str]) -> bool:
     html, url = args
-    doc = trafilatura.bare_extraction(html, url=url, include_comments=False, with_metadata=True,
-                                      fast=True)
+    doc = trafilatura.bare_extraction(
+        html, url=url, include_comments=False, with_metadata=True, fast=True
+    )
     return doc is not None
 
 
@@ -104,8 +185,9 @@ def naive_loop(urls: list[str]) -> tuple[float, list[str]]:
     with requests.Session() as session:
         for url in urls:
             html = session.get(url, timeout=30).text
-            trafilatura.bare_extraction(html, url=url, include_comments=False,
-                                        with_metadata=True, fast=True)
+            trafilatura.bare_extraction(
+                html, url=url, include_comments=False, with_metadata=True, fast=True
+            )
             pages.append(html)
     return time.perf_counter() - started, pages
 
@@ -120,8 +202,9 @@ def ceiling(pages: list[str], urls: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -134,8 +217,9 @@ def main() -> None:
             write_config(root / "config", url, args.concurrency)
             t_a, s_a = newswatch_round(root / "config", root / "var")
             log_a = read_request_log(root / "site")
-            urls = sorted({url.rstrip("/") + r["path"] for r in log_a
-                           if r["path"].endswith(".html")})
+            urls = sorted(
+                {url.rstrip("/") + r["path"] for r in log_a if r["path"].endswith(".html")}
+            )
             t_b, pages = naive_loop(urls)
             t_c = ceiling(pages, urls)
             before = len(read_request_log(root / "site"))
@@ -150,19 +234,25 @@ def main() -> None:
     bytes_a = sum(int(r["bytes"]) for r in log_a)
     bytes_d = sum(int(r["bytes"]) for r in log_d)
     index_d = [r for r in log_d if r["path"] != "/robots.txt"]
-    print(f"site: {args.articles} articles, {args.latency * 1000:.0f} ms latency, "
-          f"{os.cpu_count()} cores; newswatch concurrency {args.concurrency}")
-    print(f"(a) newswatch full round   {n / t_a:8.1f} articles/s  ({n} articles, {t_a:.2f} s, "
-          f"{s_a['new_articles']} stored, {s_a['alerts']} alerts)")
+    print(
+        f"site: {args.articles} articles, {args.latency * 1000:.0f} ms latency, "
+        f"{os.cpu_count()} cores; newswatch concurrency {args.concurrency}"
+    )
+    print(
+        f"(a) newswatch full round   {n / t_a:8.1f} articles/s  ({n} articles, {t_a:.2f} s, "
+        f"{s_a['new_articles']} stored, {s_a['alerts']} alerts)"
+    )
     print(f"(b) requests + trafilatura {n / t_b:8.1f} articles/s  ({t_b:.2f} s, sequential)")
     print(f"(c) trafilatura, all cores {n / t_c:8.1f} articles/s  ({t_c:.2f} s, no network)")
     print(f"    a/c = {t_c / t_a:.2f} (target >= 0.8)   a/b = {t_b / t_a:.2f} (target >= 3)")
-    print(f"(d) second round: {len(log_d)} requests, "
-          f"{sum(1 for r in log_d if r['path'].endswith('.html'))} article requests, "
-          f"{sum(1 for r in index_d if r['conditional'] and r['status'] == 304)}/{len(index_d)} "
-          f"index requests conditional and 304, {bytes_d} bytes "
-          f"({100 * bytes_d / max(bytes_a, 1):.3f}% of round 1's {bytes_a}), {t_d:.2f} s, "
-          f"{s_d['new_articles']} new")
+    print(
+        f"(d) second round: {len(log_d)} requests, "
+        f"{sum(1 for r in log_d if r['path'].endswith('.html'))} article requests, "
+        f"{sum(1 for r in index_d if r['conditional'] and r['status'] == 304)}/{len(index_d)} "
+        f"index requests conditional and 304, {bytes_d} bytes "
+        f"({100 * bytes_d / max(bytes_a, 1):.3f}% of round 1's {bytes_a}), {t_d:.2f} s, "
+        f"{s_d['new_articles']} new"
+    )
 
 
 if __name__ == "__main__":

@@ -30,32 +30,48 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="newswatch",
         description="Watch Vietnamese news sites and alert when an article mentions what "
-                    "you watch.")
-    p.add_argument("--config", type=Path, metavar="DIR",
-                   default=Path(os.environ.get("NEWSWATCH_CONFIG", "config")),
-                   help="configuration folder (env NEWSWATCH_CONFIG, default ./config)")
-    p.add_argument("--data", type=Path, metavar="DIR",
-                   default=Path(os.environ.get("NEWSWATCH_DATA", "var")),
-                   help="data folder: database, lock file, logs (env NEWSWATCH_DATA, "
-                        "default ./var)")
+        "you watch.",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="DIR",
+        default=Path(os.environ.get("NEWSWATCH_CONFIG", "config")),
+        help="configuration folder (env NEWSWATCH_CONFIG, default ./config)",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        default=Path(os.environ.get("NEWSWATCH_DATA", "var")),
+        help="data folder: database, lock file, logs (env NEWSWATCH_DATA, default ./var)",
+    )
     level = p.add_mutually_exclusive_group()
-    level.add_argument("-v", "--verbose", action="count", default=0,
-                       help="more detail, tracebacks on errors")
+    level.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more detail, tracebacks on errors"
+    )
     level.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    sub.add_parser("check-config", help="validate and lint the configuration",
-                   description="Validate the three YAML files; errors as FILE:LINE: PATH: "
-                               "message, exit 2.")
-    c = sub.add_parser("crawl", help="one crawl round now",
-                       description="Crawl every source (or the named ones) once.")
-    c.add_argument("--source", action="append", metavar="NAME", help="only this source "
-                   "(repeatable)")
+    sub.add_parser(
+        "check-config",
+        help="validate and lint the configuration",
+        description="Validate the three YAML files; errors as FILE:LINE: PATH: message, exit 2.",
+    )
+    c = sub.add_parser(
+        "crawl",
+        help="one crawl round now",
+        description="Crawl every source (or the named ones) once.",
+    )
+    c.add_argument(
+        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
     c.add_argument("--json", action="store_true", help="print JSON summary lines")
     sub.add_parser("dispatch", help="deliver every due alert once, then exit")
     r = sub.add_parser("run", help="the service, until SIGTERM/SIGINT")
-    r.add_argument("--http", metavar="HOST:PORT",
-                   help="serve /healthz and /metrics here (e.g. 127.0.0.1:9410)")
+    r.add_argument(
+        "--http", metavar="HOST:PORT", help="serve /healthz and /metrics here (e.g. 127.0.0.1:9410)"
+    )
     r.add_argument("--log-format", choices=["text", "json"], default="text")
     m = sub.add_parser("match", help="match a text or a saved page against watches")
     m.add_argument("--watches", type=Path, required=True, metavar="FILE")
@@ -108,8 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if verbosity > 0:
             raise
-        print(f"newswatch: {args.command} failed: {type(exc).__name__}: {exc} "
-              "(run with -v for details)", file=sys.stderr)
+        print(
+            f"newswatch: {args.command} failed: {type(exc).__name__}: {exc} "
+            "(run with -v for details)",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -131,8 +150,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     for problem in config.warnings:
         print(problem.render(), file=sys.stderr)
     enabled = ", ".join(config.channels) or "none"
-    print(f"{args.config}: OK — {len(config.sources)} sources, {len(config.watches)} watches, "
-          f"channels enabled: {enabled}")
+    print(
+        f"{args.config}: OK — {len(config.sources)} sources, {len(config.watches)} watches, "
+        f"channels enabled: {enabled}"
+    )
     for name, why in config.disabled_channels.items():
         print(f"  channel {name} disabled: {why}")
     return 0
@@ -174,16 +195,19 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
         store.close()
     for line in summary.errors:
         print(line, file=sys.stderr)
-    print(f"sent {summary.sent}, failed {summary.failed} (will retry), dead {summary.dead}, "
-          f"waiting {summary.skipped}")
+    print(
+        f"sent {summary.sent}, failed {summary.failed} (will retry), dead {summary.dead}, "
+        f"waiting {summary.skipped}"
+    )
     return 1 if summary.failed or summary.dead else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from crawler.service import run_service
 
-    return run_service(args.config, args.data, http=args.http, log_format=args.log_format,
-                       verbosity=args.verbosity)
+    return run_service(
+        args.config, args.data, http=args.http, log_format=args.log_format, verbosity=args.verbosity
+    )
 
 
 def _read_input(path: str) -> bytes:
@@ -207,8 +231,7 @@ def cmd_match(args: argparse.Namespace) -> int:
         url = args.url or "http://localhost/page.html"
         page = extract(raw, url)
         if page is None:
-            print(f"newswatch: {args.path}: no article text found in this page",
-                  file=sys.stderr)
+            print(f"newswatch: {args.path}: no article text found in this page", file=sys.stderr)
             text = canonicalize(decode_html(raw))
         else:
             text, title_length = document_text(page.title, page.text)
@@ -235,8 +258,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
     else:
-        print(f"# {data['title']}\n{data['url']}\npublished: {data['published'] or '?'}"
-              f"   author: {data['author'] or '?'}\n\n{data['text']}")
+        print(
+            f"# {data['title']}\n{data['url']}\npublished: {data['published'] or '?'}"
+            f"   author: {data['author'] or '?'}\n\n{data['text']}"
+        )
     return 0
 
 
@@ -263,8 +288,9 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
             print(f"newswatch: channel {args.channel} is disabled: {why}", file=sys.stderr)
         else:
             known = ", ".join([*config.channels, *config.disabled_channels])
-            print(f"newswatch: no channel named {args.channel!r} (channels: {known})",
-                  file=sys.stderr)
+            print(
+                f"newswatch: no channel named {args.channel!r} (channels: {known})", file=sys.stderr
+            )
         return 2
     answer = send_test_alert(channel)
     print(f"{args.channel}: sent; receiver answered: {answer}")

@@ -36,12 +36,26 @@ __all__ = [
 DEFAULT_USER_AGENT = "newswatch/0.1 (Vietnamese news monitor; +https://newswatch.invalid/bot)"
 
 BUILTIN_DEFAULTS: dict[str, Any] = {
-    "every": "10m", "jitter": "30s", "timeout": "5m", "delay": "1s", "concurrency": 2,
-    "stale_after": "24h", "fail_after": 3, "user_agent": DEFAULT_USER_AGENT, "drop": [],
+    "every": "10m",
+    "jitter": "30s",
+    "timeout": "5m",
+    "delay": "1s",
+    "concurrency": 2,
+    "stale_after": "24h",
+    "fail_after": 3,
+    "user_agent": DEFAULT_USER_AGENT,
+    "drop": [],
 }
 DEFAULT_KEYS = set(BUILTIN_DEFAULTS)
 SOURCE_KEYS = DEFAULT_KEYS | {
-    "name", "home", "feeds", "sitemaps", "listings", "article_url", "aliases", "enabled",
+    "name",
+    "home",
+    "feeds",
+    "sitemaps",
+    "listings",
+    "article_url",
+    "aliases",
+    "enabled",
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -139,13 +153,21 @@ def load_config(config_dir: Path, data_dir: Path) -> Config:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ConfigError(problems)
-    return Config(config_dir=config_dir, data_dir=data_dir, sources=tuple(sources),
-                  watches=tuple(watches), channels=channels, disabled_channels=disabled,
-                  ops=ops, warnings=tuple(problems))
+    return Config(
+        config_dir=config_dir,
+        data_dir=data_dir,
+        sources=tuple(sources),
+        watches=tuple(watches),
+        channels=channels,
+        disabled_channels=disabled,
+        ops=ops,
+        warnings=tuple(problems),
+    )
 
 
-def _check_keys(doc: Located, value: Mapping[str, Any], path: tuple[str | int, ...],
-                allowed: set[str]) -> None:
+def _check_keys(
+    doc: Located, value: Mapping[str, Any], path: tuple[str | int, ...], allowed: set[str]
+) -> None:
     for key in value:
         if key not in allowed:
             doc.error((*path, key), f"unknown key; allowed: {', '.join(sorted(allowed))}")
@@ -183,8 +205,9 @@ def _parse_sources(doc: Located) -> list[SourceConfig]:
     return result
 
 
-def _parse_source(doc: Located, path: tuple[str | int, ...], item: Any,
-                  defaults: Mapping[str, Any]) -> SourceConfig | None:
+def _parse_source(
+    doc: Located, path: tuple[str | int, ...], item: Any, defaults: Mapping[str, Any]
+) -> SourceConfig | None:
     if not isinstance(item, dict):
         doc.error(path, "expected a mapping with at least 'name'")
         return None
@@ -199,8 +222,10 @@ def _parse_source(doc: Located, path: tuple[str | int, ...], item: Any,
     if home is not None:
         fields["home"] = _url(doc, (*path, "home"), home)
     for key in ("feeds", "sitemaps", "listings"):
-        fields[key] = tuple(_url(doc, (*path, key, j), u)
-                            for j, u in enumerate(_str_list(doc, (*path, key), merged.get(key))))
+        fields[key] = tuple(
+            _url(doc, (*path, key, j), u)
+            for j, u in enumerate(_str_list(doc, (*path, key), merged.get(key)))
+        )
     if not (fields.get("home") or fields["feeds"] or fields["sitemaps"] or fields["listings"]):
         doc.error(path, f"source {name!r} needs at least one of home, feeds, sitemaps, listings")
     pattern = merged.get("article_url")
@@ -214,8 +239,10 @@ def _parse_source(doc: Located, path: tuple[str | int, ...], item: Any,
     for key in ("concurrency", "fail_after"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            doc.error((*path, key) if key in item else ("defaults", key),
-                      "expected a whole number of at least 1")
+            doc.error(
+                (*path, key) if key in item else ("defaults", key),
+                "expected a whole number of at least 1",
+            )
         else:
             fields[key] = value
     if fields.get("every", 1) <= 0:
@@ -265,8 +292,10 @@ def _parse_watch_doc(doc: Located) -> list[Watch]:
     return watches
 
 
-def _parse_channels(doc: Located, data_dir: Path,
-                    ) -> tuple[dict[str, Channel], dict[str, str], tuple[str, ...]]:
+def _parse_channels(
+    doc: Located,
+    data_dir: Path,
+) -> tuple[dict[str, Channel], dict[str, str], tuple[str, ...]]:
     channels: dict[str, Channel] = {}
     disabled: dict[str, str] = {}
     data = doc.data
@@ -304,8 +333,10 @@ def _check_notify(doc: Located, watches: list[Watch], known: set[str]) -> None:
         for i, channel in enumerate(watch.notify):
             if channel not in known:
                 choices = ", ".join(sorted(known)) or "none configured"
-                doc.error(("watches", watch.name, "notify", i),
-                          f"no channel named {channel!r} (channels: {choices})")
+                doc.error(
+                    ("watches", watch.name, "notify", i),
+                    f"no channel named {channel!r} (channels: {choices})",
+                )
 
 
 def load_watches_file(path: Path) -> tuple[list[Watch], list[Problem]]:

@@ -48,14 +48,22 @@ class CrawlSummary:
 
     def line(self) -> str:
         """Human summary, one line."""
-        head = (f"{self.source}: {self.status}, {self.new_articles} new, {self.alerts} alerts, "
-                f"{self.requests} requests ({self.not_modified} not modified), "
-                f"{self.duration:.1f}s")
+        head = (
+            f"{self.source}: {self.status}, {self.new_articles} new, {self.alerts} alerts, "
+            f"{self.requests} requests ({self.not_modified} not modified), "
+            f"{self.duration:.1f}s"
+        )
         return f"{head} — {self.error}" if self.error else head
 
 
-def crawl_in_process(config: Config, source: SourceConfig, store: Store, *,
-                     log_level: str = "WARNING", max_articles: int = 500) -> CrawlSummary:
+def crawl_in_process(
+    config: Config,
+    source: SourceConfig,
+    store: Store,
+    *,
+    log_level: str = "WARNING",
+    max_articles: int = 500,
+) -> CrawlSummary:
     """Crawl one source in this process (call at most once per process: reactor rule)."""
     from scrapy.crawler import AsyncCrawlerProcess
 
@@ -68,22 +76,50 @@ def crawl_in_process(config: Config, source: SourceConfig, store: Store, *,
     try:
         watches = config.watches
         settings = crawl_settings(source, log_level=log_level)
-        process = AsyncCrawlerProcess(settings, install_root_handler=False)
+        _quiet_scrapy(log_level)
+        process = AsyncCrawlerProcess(settings)
         crawler = process.create_crawler(NewsSpider)
-        process.crawl(crawler, source=source, store=store, matcher=Matcher.compile(watches),
-                      notify={w.name: tuple(w.notify) for w in watches},
-                      max_articles=max_articles)
+        process.crawl(
+            crawler,
+            source=source,
+            store=store,
+            matcher=Matcher.compile(watches),
+            notify={w.name: tuple(w.notify) for w in watches},
+            max_articles=max_articles,
+        )
         process.start(install_signal_handlers=True)
         _fill(summary, crawler.stats.get_stats(), crawler.spider)
     except Exception as exc:  # the round failed; the service and other sources go on
         logger.debug("crawl of %s failed", source.name, exc_info=True)
         summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
     summary.duration = round(time.monotonic() - started, 3)
-    store.finish_run(run_id, summary.status, new_articles=summary.new_articles,
-                     requests=summary.requests, fetched=summary.fetched, alerts=summary.alerts,
-                     errors=summary.errors, nbytes=summary.bytes,
-                     detail={"error": summary.error, "not_modified": summary.not_modified})
+    store.finish_run(
+        run_id,
+        summary.status,
+        new_articles=summary.new_articles,
+        requests=summary.requests,
+        fetched=summary.fetched,
+        alerts=summary.alerts,
+        errors=summary.errors,
+        nbytes=summary.bytes,
+        detail={"error": summary.error, "not_modified": summary.not_modified},
+    )
     return summary
+
+
+def _quiet_scrapy(level: str) -> None:
+    """Scrapy's own chatter follows the crawl's log level (crawler.logs owns the handler).
+
+    Scrapy re-applies its ``DEFAULT_LOGGING`` dict (``scrapy`` at DEBUG) when a crawler
+    process starts, after anything set here; so the level goes into that dict too.
+    """
+    from scrapy.utils import log as scrapy_log
+
+    config: dict[str, Any] = scrapy_log.DEFAULT_LOGGING
+    loggers: dict[str, dict[str, Any]] = config.setdefault("loggers", {})
+    for name in ("scrapy", "twisted", "py.warnings", "protego"):
+        loggers.setdefault(name, {})["level"] = level
+        logging.getLogger(name).setLevel(level)
 
 
 def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
@@ -96,8 +132,12 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
     summary.fetched = get("downloader/response_count")
     summary.bytes = get("downloader/response_bytes")
     summary.not_modified = get("newswatch/index/not_modified") + get("newswatch/index/unchanged")
-    summary.errors = (get("newswatch/index/failed") + get("newswatch/articles/failed")
-                      + get("newswatch/articles/error") + get("log_count/ERROR"))
+    summary.errors = (
+        get("newswatch/index/failed")
+        + get("newswatch/articles/failed")
+        + get("newswatch/articles/error")
+        + get("log_count/ERROR")
+    )
     reason = stats.get("finish_reason", "unknown")
     index_total = get("newswatch/index/requests")
     index_failed = get("newswatch/index/failed")
@@ -127,8 +167,15 @@ def parse_summary(source: str, stdout: str) -> CrawlSummary | None:
 
 def child_command(config: Config, source: str, verbosity: int = 0) -> list[str]:
     """The command line that crawls one source in a child process."""
-    cmd = [sys.executable, "-m", "crawler.cli", "--config", str(config.config_dir),
-           "--data", str(config.data_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "--config",
+        str(config.config_dir),
+        "--data",
+        str(config.data_dir),
+    ]
     if verbosity > 0:
         cmd.append("-v")
     elif verbosity < 0:
@@ -136,12 +183,14 @@ def child_command(config: Config, source: str, verbosity: int = 0) -> list[str]:
     return [*cmd, "crawl", "--source", source, "--json"]
 
 
-def run_child(cmd: Sequence[str], source: SourceConfig, store: Store,
-              grace: float = 5.0) -> CrawlSummary:
+def run_child(
+    cmd: Sequence[str], source: SourceConfig, store: Store, grace: float = 5.0
+) -> CrawlSummary:
     """Run one child crawl with a hard timeout (TERM, TERM again, then KILL the group)."""
     started = time.monotonic()
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=None, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        list(cmd), stdout=subprocess.PIPE, stderr=None, text=True, start_new_session=True
+    )
     try:
         out, _ = proc.communicate(timeout=source.timeout)
     except subprocess.TimeoutExpired:
@@ -151,11 +200,14 @@ def run_child(cmd: Sequence[str], source: SourceConfig, store: Store,
         summary.error = f"no result after {source.timeout:.0f} s; killed"
         _record_failure(store, summary)
         return summary
-    summary = parse_summary(source.name, out)
-    if summary is None:
-        summary = CrawlSummary(source.name, status="crashed",
-                               error=f"crawl process exited with status {proc.returncode} "
-                                     "without a summary")
+    parsed = parse_summary(source.name, out)
+    summary = parsed or CrawlSummary(source.name)
+    if parsed is None:
+        summary = CrawlSummary(
+            source.name,
+            status="crashed",
+            error=f"crawl process exited with status {proc.returncode} without a summary",
+        )
         _record_failure(store, summary)
     summary.duration = round(time.monotonic() - started, 3)
     return summary
@@ -181,9 +233,16 @@ def _record_failure(store: Store, summary: CrawlSummary) -> None:
     store.finish_run(run_id, summary.status, detail={"error": summary.error})
 
 
-def crawl_in_children(config: Config, sources: Sequence[SourceConfig], store: Store, *,
-                      parallel: int = 2, verbosity: int = 0) -> list[CrawlSummary]:
+def crawl_in_children(
+    config: Config,
+    sources: Sequence[SourceConfig],
+    store: Store,
+    *,
+    parallel: int = 2,
+    verbosity: int = 0,
+) -> list[CrawlSummary]:
     """One round of several sources, each in its own child; a failure never stops others."""
+
     def one(src: SourceConfig) -> CrawlSummary:
         return run_child(child_command(config, src.name, verbosity), src, store)
 

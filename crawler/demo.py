@@ -50,7 +50,7 @@ class _Receiver(ThreadingHTTPServer):
 class _ReceiverHandler(BaseHTTPRequestHandler):
     server: _Receiver
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         try:
             payload = self.server.verifier.verify(body, dict(self.headers.items()))
@@ -64,23 +64,32 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         self.send_response(204)
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 def _publish_demo_site(root: Path) -> int:
-    data = json.loads(resources.files("crawler.demodata").joinpath("articles.json")
-                      .read_text(encoding="utf-8"))
+    data = json.loads(
+        resources.files("crawler.demodata").joinpath("articles.json").read_text(encoding="utf-8")
+    )
     now = datetime.now(ICT).replace(microsecond=0)
     for i, item in enumerate(data):
         texts = [item["title"], item["sapo"], *item["paragraphs"]]
         if item.get("nfd"):
             # Decomposed Unicode, as some CMSs and macOS copy-paste produce it.
             texts = [unicodedata.normalize("NFD", t) for t in texts]
-        write_article(root, SiteArticle(
-            id=250001 + i, slug=item["slug"], title=texts[0], sapo=texts[1],
-            paragraphs=tuple(texts[2:]), section=item["section"],
-            published=(now - timedelta(minutes=item["minutes_ago"])).isoformat()))
+        write_article(
+            root,
+            SiteArticle(
+                id=250001 + i,
+                slug=item["slug"],
+                title=texts[0],
+                sapo=texts[1],
+                paragraphs=tuple(texts[2:]),
+                section=item["section"],
+                published=(now - timedelta(minutes=item["minutes_ago"])).isoformat(),
+            ),
+        )
     return len(data)
 
 
@@ -92,14 +101,19 @@ def _write_config(folder: Path, site: str, receiver: str) -> None:
         "  - name: tintudo-demo\n"
         f"    home: {site}\n"
         f"    feeds: [{site}rss/home.rss]\n"
-        f"    listings: [{site}thoi-su, {site}xa-hoi]\n", encoding="utf-8")
-    shutil.copyfile(str(resources.files("crawler.demodata").joinpath("watches.yaml")),
-                    folder / "watches.yaml")
+        f"    listings: [{site}thoi-su, {site}xa-hoi]\n",
+        encoding="utf-8",
+    )
+    shutil.copyfile(
+        str(resources.files("crawler.demodata").joinpath("watches.yaml")), folder / "watches.yaml"
+    )
     (folder / "channels.yaml").write_text(
         "channels:\n"
         "  receiver: {kind: webhook, url: '${DEMO_WEBHOOK_URL}',"
         " secret: '${DEMO_WEBHOOK_SECRET}'}\n"
-        "  local: {kind: file, path: alerts.jsonl}\n", encoding="utf-8")
+        "  local: {kind: file, path: alerts.jsonl}\n",
+        encoding="utf-8",
+    )
     os.environ["DEMO_WEBHOOK_URL"] = receiver
 
 
@@ -140,8 +154,10 @@ def _show(payload: dict[str, Any]) -> str:
     for hit in article.get("hits", [])[:1]:
         if hit.get("text"):
             snippet = snippet.replace(hit["text"], f"\033[1m[{hit['text']}]\033[0m", 1)
-    return (f"  • {watch.get('label')}\n    {article.get('title')}\n    {article.get('url')}"
-            f"\n    “{snippet}”")
+    return (
+        f"  • {watch.get('label')}\n    {article.get('title')}\n    {article.get('url')}"
+        f"\n    “{snippet}”"
+    )
 
 
 def run_demo(*, keep: bool = False, verbosity: int = 0) -> int:
@@ -161,19 +177,25 @@ def run_demo(*, keep: bool = False, verbosity: int = 0) -> int:
         config, data = tmp / "config", tmp / "data"
         _write_config(config, site, receiver.url)
         first = _crawl(config, data)
-        print(f"\nround 1: {first['status']}, {first['new_articles']} new articles, "
-              f"{first['alerts']} alerts queued ({first['requests']} requests)")
+        print(
+            f"\nround 1: {first['status']}, {first['new_articles']} new articles, "
+            f"{first['alerts']} alerts queued ({first['requests']} requests)"
+        )
         print(f"dispatch: {_dispatch(config, data)}")
         print(f"\nthe receiver got {len(receiver.received)} alerts:")
         for payload in receiver.received:
             print(_show(payload))
         before = len(receiver.received)
         second = _crawl(config, data)
-        print(f"\nround 2: {second['status']}, {second['new_articles']} new articles, "
-              f"{second['requests']} requests ({second['not_modified']} answered 'not "
-              f"modified')")
-        print(f"dispatch: {_dispatch(config, data)}; the receiver got "
-              f"{len(receiver.received) - before} more — nothing is sent twice")
+        print(
+            f"\nround 2: {second['status']}, {second['new_articles']} new articles, "
+            f"{second['requests']} requests ({second['not_modified']} answered 'not "
+            f"modified')"
+        )
+        print(
+            f"dispatch: {_dispatch(config, data)}; the receiver got "
+            f"{len(receiver.received) - before} more — nothing is sent twice"
+        )
         print(f"\nalso written as JSON lines: {data / 'alerts.jsonl'}")
         print(f"demo finished in {time.monotonic() - started:.1f} s")
         ok = first["status"] == "ok" and second["status"] == "ok" and receiver.received

@@ -8,6 +8,7 @@ dates, so we parse the pages we already fetched instead.
 
 from __future__ import annotations
 
+import calendar
 import gzip
 import re
 from collections import Counter
@@ -37,8 +38,13 @@ DEFAULT_ARTICLE_PATTERN = re.compile(
     r"^https?://[^/]+/(?:[a-z0-9-]+/)*[a-z0-9]+(?:-[a-z0-9]+)+-(?:post|d)?\d{4,}"
     r"\.(?:html?|ldo|tpo|chn|vn)$"
 )
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
-               "application/xml", "text/xml")
+_FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/xml",
+    "text/xml",
+)
 MAX_XML = 50_000_000
 
 
@@ -82,8 +88,9 @@ def robots_sitemaps(text: str) -> list[str]:
     return out
 
 
-def article_links(page: str | bytes, base: str, pattern: re.Pattern[str] | None,
-                  same_site: Iterable[str]) -> list[str]:
+def article_links(
+    page: str | bytes, base: str, pattern: re.Pattern[str] | None, same_site: Iterable[str]
+) -> list[str]:
     """Absolute links of a listing page that look like articles of this site, in page order."""
     root = _html(page)
     if root is None:
@@ -110,9 +117,8 @@ def parse_feed(body: bytes) -> list[LinkedArticle]:
         if not link:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        when = datetime(*stamp[:6], tzinfo=UTC) if stamp else None
-        out.append(LinkedArticle(url=str(link).strip(), title=entry.get("title"),
-                                 published=when))
+        when = datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None
+        out.append(LinkedArticle(url=str(link).strip(), title=entry.get("title"), published=when))
     return out
 
 
@@ -133,8 +139,9 @@ def parse_sitemap(body: bytes) -> tuple[list[LinkedArticle], list[str]]:
     """
     if body[:2] == b"\x1f\x8b":
         body = gzip.decompress(body)[:MAX_XML]
-    parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True,
-                                  huge_tree=False)
+    parser = lxml.etree.XMLParser(
+        recover=True, resolve_entities=False, no_network=True, huge_tree=False
+    )
     try:
         root = lxml.etree.fromstring(body, parser=parser)
     except lxml.etree.XMLSyntaxError:
@@ -147,8 +154,11 @@ def parse_sitemap(body: bytes) -> tuple[list[LinkedArticle], list[str]]:
         if not isinstance(el.tag, str):
             continue
         local = lxml.etree.QName(el).localname
-        fields = {lxml.etree.QName(c).localname: (c.text or "").strip()
-                  for c in el.iter() if isinstance(c.tag, str)}
+        fields = {
+            lxml.etree.QName(c).localname: (c.text or "").strip()
+            for c in el.iter()
+            if isinstance(c.tag, str)
+        }
         loc = fields.get("loc")
         if not loc:
             continue
@@ -166,13 +176,18 @@ def infer_article_pattern(urls: Iterable[str], host: str) -> str | None:
     Keeps the URLs that fit the slug-plus-id shape and generalises their common suffix
     (``.html``, ``.htm``) and id length.
     """
-    hits = [u for u in urls if (urlsplit(u).hostname or "") == host
-            and DEFAULT_ARTICLE_PATTERN.search(u)]
+    hits = [
+        u
+        for u in urls
+        if (urlsplit(u).hostname or "") == host and DEFAULT_ARTICLE_PATTERN.search(u)
+    ]
     if not hits:
         return None
     suffix = Counter(u.rsplit(".", 1)[-1] for u in hits).most_common(1)[0][0]
     lengths = [len(m.group(1)) for u in hits if (m := re.search(r"(\d+)\.[a-z]+$", u))]
     low, high = (min(lengths), max(lengths)) if lengths else (4, 20)
     scheme = urlsplit(hits[0]).scheme
-    return (f"^{scheme}://{re.escape(host)}/(?:[a-z0-9-]+/)*[a-z0-9-]+-(?:post)?"
-            f"\\d{{{low},{high}}}\\.{re.escape(suffix)}$")
+    return (
+        f"^{scheme}://{re.escape(host)}/(?:[a-z0-9-]+/)*[a-z0-9-]+-(?:post)?"
+        f"\\d{{{low},{high}}}\\.{re.escape(suffix)}$"
+    )

@@ -24,7 +24,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -58,9 +58,15 @@ def write_article(root: Path, article: SiteArticle) -> Path:
     """Publish an article: write its JSON atomically into ``root/articles``."""
     folder = root / "articles"
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"id": article.id, "slug": article.slug, "title": article.title,
-            "sapo": article.sapo, "paragraphs": list(article.paragraphs),
-            "published": article.published, "section": article.section}
+    data = {
+        "id": article.id,
+        "slug": article.slug,
+        "title": article.title,
+        "sapo": article.sapo,
+        "paragraphs": list(article.paragraphs),
+        "published": article.published,
+        "section": article.section,
+    }
     target = folder / f"{article.id}.json"
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -107,9 +113,11 @@ class Renderer:
     def article_page(self, art: SiteArticle, others: list[SiteArticle]) -> str:
         related = "".join(f'<li><a href="{o.path}">{_e(o.title)}</a></li>' for o in others[:3])
         paras = "".join(f"<p>{_e(p)}</p>" for p in art.paragraphs)
-        head = (f'<link rel="canonical" href="{self.base}{art.path}">'
-                f'<meta property="og:title" content="{_e(art.title)}">'
-                f'<meta property="article:published_time" content="{art.published}">')
+        head = (
+            f'<link rel="canonical" href="{self.base}{art.path}">'
+            f'<meta property="og:title" content="{_e(art.title)}">'
+            f'<meta property="article:published_time" content="{art.published}">'
+        )
         body = (
             f'<article class="article-detail"><h1 class="article-title">{_e(art.title)}</h1>'
             f'<div class="article-meta"><time datetime="{art.published}">{art.published}'
@@ -124,7 +132,8 @@ class Renderer:
         chosen = [a for a in articles if section is None or a.section == section]
         items = "".join(
             f'<li class="story"><a href="{a.path}">{_e(a.title)}</a><p>{_e(a.sapo)}</p></li>'
-            for a in chosen[:50])
+            for a in chosen[:50]
+        )
         name = SECTIONS.get(section or "", "Trang chủ")
         return self._chrome(name, f'<h1>{_e(name)}</h1><ul class="stories">{items}</ul>')
 
@@ -133,20 +142,27 @@ class Renderer:
             f"<item><title>{_e(a.title)}</title><link>{self.base}{a.path}</link>"
             f"<guid>{self.base}{a.path}</guid><description>{_e(a.sapo)}</description>"
             f"<pubDate>{format_datetime(datetime.fromisoformat(a.published))}</pubDate></item>"
-            for a in articles[:50])
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
-                f"<title>Tin Thủ Đô Demo</title><link>{self.base}/</link>"
-                f"<description>Tin mới nhất</description>{items}</channel></rss>")
+            for a in articles[:50]
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+            f"<title>Tin Thủ Đô Demo</title><link>{self.base}/</link>"
+            f"<description>Tin mới nhất</description>{items}</channel></rss>"
+        )
 
     def sitemap(self, articles: list[SiteArticle]) -> str:
         urls = "".join(
             f"<url><loc>{self.base}{a.path}</loc><news:news><news:publication_date>"
             f"{a.published}</news:publication_date><news:title>{_e(a.title)}</news:title>"
-            "</news:news></url>" for a in articles[:1000])
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
-                f"{urls}</urlset>")
+            "</news:news></url>"
+            for a in articles[:1000]
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+            f"{urls}</urlset>"
+        )
 
     def robots(self) -> str:
         return f"User-agent: *\nDisallow: /admin/\nSitemap: {self.base}/sitemap.xml\n"
@@ -175,7 +191,7 @@ class Renderer:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         srv = self.server
         if srv.latency:
             time.sleep(srv.latency)
@@ -183,8 +199,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = text.encode("utf-8")
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         modified = srv.last_modified(body)
-        conditional = bool(self.headers.get("If-None-Match") or
-                           self.headers.get("If-Modified-Since"))
+        conditional = bool(
+            self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")
+        )
         if status == 200 and self._not_modified(etag, modified):
             status, body = 304, b""
         self.send_response(status)
@@ -195,9 +212,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Last-Modified", format_datetime(modified, usegmt=True))
         self.end_headers()
         self.wfile.write(body)
-        srv.log_request_line({"path": self.path, "status": status, "bytes": len(body),
-                              "conditional": conditional,
-                              "ua": self.headers.get("User-Agent", "")})
+        srv.log_request_line(
+            {
+                "path": self.path,
+                "status": status,
+                "bytes": len(body),
+                "conditional": conditional,
+                "ua": self.headers.get("User-Agent", ""),
+            }
+        )
 
     def _not_modified(self, etag: str, modified: datetime) -> bool:
         inm = self.headers.get("If-None-Match")
@@ -211,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return False
         return False
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -232,6 +255,7 @@ class _Server(ThreadingHTTPServer):
         with self._lock:
             if key not in self._first_seen:
                 from datetime import UTC
+
                 self._first_seen[key] = datetime.now(UTC).replace(microsecond=0)
             return self._first_seen[key]
 
@@ -248,7 +272,7 @@ def read_request_log(root: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def iter_serve(root: Path, port: int = 0, latency: float = 0.0) -> Iterator[str]:
+def iter_serve(root: Path, port: int = 0, latency: float = 0.0) -> Generator[str, None, None]:
     """Start serving in a thread; yields the base URL, stops when the generator closes."""
     server = _Server(root, port, latency)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -265,8 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.localsite", description=__doc__)
     parser.add_argument("root", type=Path)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="seconds to wait before answering each request")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds to wait before answering each request"
+    )
     args = parser.parse_args(argv)
     (args.root / "articles").mkdir(parents=True, exist_ok=True)
     server = _Server(args.root, args.port, args.latency)

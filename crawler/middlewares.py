@@ -47,8 +47,7 @@ class ConditionalGetMiddleware:
         if etag:
             request.headers.setdefault(b"If-None-Match", etag.encode("latin-1", "replace"))
         if modified:
-            request.headers.setdefault(b"If-Modified-Since",
-                                       modified.encode("latin-1", "replace"))
+            request.headers.setdefault(b"If-Modified-Since", modified.encode("latin-1", "replace"))
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:

@@ -44,8 +44,7 @@ def discover_source(url: str, name: str | None = None) -> str:
             raise NewswatchError(f"discover: cannot fetch {url} (site down, or not http(s)?)")
         base = home.url
         host = urlsplit(base).hostname or ""
-        feeds = [f for f in feed_links(home.content, base)
-                 if urlsplit(f).hostname in (host, None)]
+        feeds = [f for f in feed_links(home.content, base) if urlsplit(f).hostname in (host, None)]
         robots = _get(session, urljoin(base, "/robots.txt"))
         sitemaps = robots_sitemaps(robots.text) if robots is not None else []
         links = article_links(home.content, base, None, [host])
@@ -63,8 +62,14 @@ def _name_for(host: str) -> str:
     return re.sub(r"[^a-z0-9-]", "-", core.lower()) or "source"
 
 
-def render_entry(name: str, home: str, feeds: list[str], sitemaps: list[str],
-                 pattern: str | None, samples: list[str]) -> str:
+def render_entry(
+    name: str,
+    home: str,
+    feeds: list[str],
+    sitemaps: list[str],
+    pattern: str | None,
+    samples: list[str],
+) -> str:
     """The YAML text of one source entry (comments say what was and was not found)."""
     lines = [f"  - name: {name}", f"    home: {home}"]
     if feeds:
@@ -82,6 +87,7 @@ def render_entry(name: str, home: str, feeds: list[str], sitemaps: list[str],
         lines.append("    # sample article URLs that fit:")
         lines += [f"    #   {s}" for s in samples]
     else:
-        lines.append("    # no article URL pattern could be inferred: add listings: and "
-                     "article_url:")
+        lines.append(
+            "    # no article URL pattern could be inferred: add listings: and article_url:"
+        )
     return "\n".join(lines)

@@ -17,8 +17,9 @@ __all__ = ["crawl_settings"]
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 
 
-def crawl_settings(source: SourceConfig, *, log_level: str = "WARNING",
-                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def crawl_settings(
+    source: SourceConfig, *, log_level: str = "WARNING", extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The settings dict for crawling ``source``."""
     settings: dict[str, Any] = {
         "BOT_NAME": "newswatch",
@@ -30,6 +31,7 @@ def crawl_settings(source: SourceConfig, *, log_level: str = "WARNING",
         "HTTPCACHE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": False,  # newswatch's own handler (crawler.logs) is in place
         "CONCURRENT_REQUESTS": max(2, source.concurrency),
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         "DOWNLOAD_DELAY": source.delay,

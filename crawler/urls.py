@@ -8,18 +8,42 @@ sites need on top: tracking parameters dropped, default ports dropped, and host 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+if TYPE_CHECKING:
+    from crawler.config import SourceConfig
+
 __all__ = ["TRACKING_PARAMS", "UrlCanon", "source_canon"]
 
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "msclkid", "zarsrc", "zacc", "gidzl", "utm_source",
-    "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "itm_source",
-    "itm_medium", "itm_campaign", "_ga", "mc_cid", "mc_eid", "cmpid", "ref", "refer",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "zarsrc",
+        "zacc",
+        "gidzl",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_id",
+        "itm_source",
+        "itm_medium",
+        "itm_campaign",
+        "_ga",
+        "mc_cid",
+        "mc_eid",
+        "cmpid",
+        "ref",
+        "refer",
+    }
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -37,8 +61,13 @@ class UrlCanon:
         port = parts.port
         host = self._host(host)
         netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-        query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                           if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")])
+        query = urlencode(
+            [
+                (k, v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")
+            ]
+        )
         return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
     def _host(self, host: str) -> str:
@@ -53,15 +82,7 @@ class UrlCanon:
         return self._host((urlsplit(url).hostname or "").lower()) == self.primary
 
 
-class _SourceLike(Protocol):
-    home: str | None
-    feeds: tuple[str, ...]
-    sitemaps: tuple[str, ...]
-    listings: tuple[str, ...]
-    aliases: tuple[str, ...]
-
-
-def source_canon(source: _SourceLike) -> UrlCanon:
+def source_canon(source: SourceConfig) -> UrlCanon:
     """The canonicaliser of a source: its home's host (else its first URL's) is primary."""
     first = source.home or (source.feeds + source.sitemaps + source.listings)[0]
     return UrlCanon(urlsplit(first).hostname, source.aliases)

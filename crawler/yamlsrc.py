@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pipelines.errors import Problem
 
-__all__ = ["Located", "UNSET", "interpolate", "load_located"]
+__all__ = ["UNSET", "Located", "interpolate", "load_located"]
 
 Path_ = tuple[str | int, ...]
 
@@ -60,8 +60,13 @@ class Located:
 
     def locate(self, problem: Problem) -> Problem:
         """The same problem with this document's file name and the path's line."""
-        return Problem(path=problem.path, message=problem.message, severity=problem.severity,
-                       file=self.file, line=self.line(problem.path))
+        return Problem(
+            path=problem.path,
+            message=problem.message,
+            severity=problem.severity,
+            file=self.file,
+            line=self.line(problem.path),
+        )
 
     def error(self, path: Path_, message: str, severity: str = "error") -> None:
         self.problems.append(self.locate(Problem(path, message, severity)))  # type: ignore[arg-type]
@@ -107,8 +112,14 @@ def _convert(node: Node, path: Path_, doc: Located, ctor: SafeConstructor) -> An
             child = (*path, key)
             if key in result:
                 doc.lines.setdefault(child, key_node.start_mark.line + 1)
-                doc.problems.append(Problem(child, "duplicate key (the later one would win)",
-                                            file=doc.file, line=key_node.start_mark.line + 1))
+                doc.problems.append(
+                    Problem(
+                        child,
+                        "duplicate key (the later one would win)",
+                        file=doc.file,
+                        line=key_node.start_mark.line + 1,
+                    )
+                )
             result[key] = _convert(value_node, child, doc, ctor)
             doc.lines[child] = key_node.start_mark.line + 1
         return result

@@ -3,9 +3,9 @@
 Scrapy reaches this class by dotted path (``ITEM_PIPELINES``); it imports nothing from
 Scrapy, and everything it needs (store, compiled matcher, who to notify, the URL
 canonicaliser) it takes from the spider when the spider opens — Scrapy deep-copies its
-settings, so live objects cannot travel there. trafilatura runs in a process pool so a crawl uses both cores and
-the event loop never blocks on it; small rounds use a thread instead, because starting
-worker processes costs more than a few extractions.
+settings, so live objects cannot travel there. trafilatura runs in a process pool so a
+crawl uses both cores and the event loop never blocks on it; small rounds use a thread
+instead, because starting worker processes costs more than a few extractions.
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ class CleanedPage:
     flags: tuple[str, ...]
 
 
-def clean_page(body: bytes, url: str, content_type: str | None,
-               drop: Sequence[str]) -> CleanedPage | None:
+def clean_page(
+    body: bytes, url: str, content_type: str | None, drop: Sequence[str]
+) -> CleanedPage | None:
     """Extract and canonicalise one page (runs in a worker process; picklable in and out)."""
     extracted = extract(body, url, content_type=content_type, drop=drop)
     if extracted is None:
@@ -56,9 +57,15 @@ def clean_page(body: bytes, url: str, content_type: str | None,
     legacy = legacy_encoding(text)
     if legacy:
         flags = (f"legacy:{legacy}",)
-    return CleanedPage(title=text[:title_length], text=text, title_length=title_length,
-                       canonical_url=extracted.canonical_url, published=extracted.published,
-                       author=extracted.author, flags=flags)
+    return CleanedPage(
+        title=text[:title_length],
+        text=text,
+        title_length=title_length,
+        canonical_url=extracted.canonical_url,
+        published=extracted.published,
+        author=extracted.author,
+        flags=flags,
+    )
 
 
 class ArticlePipeline:
@@ -105,8 +112,9 @@ class ArticlePipeline:
         loop = asyncio.get_running_loop()
         url = item["url"]
         try:
-            page = await loop.run_in_executor(self._executor(), clean_page, item["body"], url,
-                                              item.get("content_type"), self.drop)
+            page = await loop.run_in_executor(
+                self._executor(), clean_page, item["body"], url, item.get("content_type"), self.drop
+            )
         except CleanError as exc:
             stats.inc_value("newswatch/articles/unreadable")
             logger.warning("%s: %s: page not usable: %s", self.source, url, exc)
@@ -122,8 +130,9 @@ class ArticlePipeline:
             return {"url": url, "result": "not_article"}
         record = self._record(item, page)
         matches = self._match(page)
-        result = await loop.run_in_executor(self._threads, self.store.record_article,
-                                            record, matches)
+        result = await loop.run_in_executor(
+            self._threads, self.store.record_article, record, matches
+        )
         if result.stored:
             stats.inc_value("newswatch/articles/new")
             stats.inc_value("newswatch/alerts", result.alerts)
@@ -131,8 +140,11 @@ class ArticlePipeline:
                 logger.info("%s: %s matched %s", self.source, record.url, watch)
         else:
             stats.inc_value("newswatch/articles/duplicate")
-        return {"url": record.url, "result": "new" if result.stored else "duplicate",
-                "alerts": result.alerts}
+        return {
+            "url": record.url,
+            "result": "new" if result.stored else "duplicate",
+            "alerts": result.alerts,
+        }
 
     def _record(self, item: dict[str, Any], page: CleanedPage) -> ArticleRecord:
         url = item["url"]
@@ -143,17 +155,39 @@ class ArticlePipeline:
         published = page.published
         if published is None and item.get("published"):
             published = datetime.fromisoformat(item["published"])
-        return ArticleRecord(url=url, source=self.source, title=page.title, text=page.text,
-                             published=published, author=page.author, flags=page.flags,
-                             fetched_url=item["url"])
+        return ArticleRecord(
+            url=url,
+            source=self.source,
+            title=page.title,
+            text=page.text,
+            published=published,
+            author=page.author,
+            flags=page.flags,
+            fetched_url=item["url"],
+        )
 
     def _match(self, page: CleanedPage) -> list[MatchRecord]:
         if page.flags:
             return []
         out = []
         for m in self.matcher.match(page.text, title_length=page.title_length):
-            hits = [HitRecord(term=h.term, start=h.start, end=h.end, text=h.text,
-                              snippet=h.snippet, flags=tuple(h.flags)) for h in m.hits]
-            out.append(MatchRecord(watch=m.watch.name, label=m.watch.label, hits=hits,
-                                   channels=tuple(self.notify.get(m.watch.name, ()))))
+            hits = [
+                HitRecord(
+                    term=h.term,
+                    start=h.start,
+                    end=h.end,
+                    text=h.text,
+                    snippet=h.snippet,
+                    flags=tuple(h.flags),
+                )
+                for h in m.hits
+            ]
+            out.append(
+                MatchRecord(
+                    watch=m.watch.name,
+                    label=m.watch.label,
+                    hits=hits,
+                    channels=tuple(self.notify.get(m.watch.name, ())),
+                )
+            )
         return out

@@ -15,13 +15,22 @@ SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 
 
-def run_cli(*args: str | Path, env: Mapping[str, str] | None = None,
-            timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str | Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run ``newswatch ARGS`` in a child process, as a user would."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=full_env,
-                          cwd=cwd or REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=cwd or REPO,
+    )
 
 
 @pytest.fixture

@@ -38,8 +38,14 @@ def test_default_config_loads_with_unset_channels_disabled(clean_env: None, tmp_
     tt = config.source("tuoitrethudo")
     assert tt.every == 300 and tt.jitter == 30 and "tuoitrethudo.com.vn" in tt.hosts
     watch_names = {w.name for w in config.watches}
-    assert {"quan-hai-ba-trung", "nguyen-van-phong", "duong-duc-tuan", "nguyen-van-nam",
-            "cao-thi-hoa", "nguyen-quang-trung"} <= watch_names
+    assert {
+        "quan-hai-ba-trung",
+        "nguyen-van-phong",
+        "duong-duc-tuan",
+        "nguyen-van-nam",
+        "cao-thi-hoa",
+        "nguyen-quang-trung",
+    } <= watch_names
 
 
 def test_channels_enabled_when_env_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -67,11 +73,12 @@ def test_every_problem_is_listed_with_its_line(cfg_dir: Path, tmp_path: Path) ->
         "  - name: good\n"
         "    home: https://example.vn/\n"
         "  - name: bad\n"
-        "    hom: https://example.vn/\n"           # line 5: typo -> unknown key
+        "    hom: https://example.vn/\n"  # line 5: typo -> unknown key
         "    listings: [https://example.vn/x]\n"
-        "    every: soon\n"                         # line 7: not a duration
-        "    article_url: '([a-z'\n"                # line 8: bad regex
-        "    concurrency: two\n")                   # line 9: wrong type
+        "    every: soon\n"  # line 7: not a duration
+        "    article_url: '([a-z'\n"  # line 8: bad regex
+        "    concurrency: two\n"
+    )  # line 9: wrong type
     errors = _errors(cfg_dir, tmp_path)
     joined = "\n".join(errors)
     assert "sources.yaml:5: sources.1.hom: unknown key" in joined
@@ -80,42 +87,58 @@ def test_every_problem_is_listed_with_its_line(cfg_dir: Path, tmp_path: Path) ->
     assert "sources.yaml:9: sources.1.concurrency:" in joined
 
 
-def test_required_env_var_is_an_error(cfg_dir: Path, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_required_env_var_is_an_error(
+    cfg_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("NW_TEST_HOOK", raising=False)
     (cfg_dir / "channels.yaml").write_text(
         "channels:\n  local: {kind: file, path: a.jsonl}\n"
-        "  hook: {kind: webhook, url: '${NW_TEST_HOOK:?set the receiver URL}'}\n")
+        "  hook: {kind: webhook, url: '${NW_TEST_HOOK:?set the receiver URL}'}\n"
+    )
     errors = _errors(cfg_dir, tmp_path)
-    assert any(e.startswith("channels.yaml:3: channels.hook.url: environment variable "
-                            "NW_TEST_HOOK is required: set the receiver URL") for e in errors)
+    assert any(
+        e.startswith(
+            "channels.yaml:3: channels.hook.url: environment variable "
+            "NW_TEST_HOOK is required: set the receiver URL"
+        )
+        for e in errors
+    )
 
 
 def test_notify_must_name_a_channel(cfg_dir: Path, tmp_path: Path) -> None:
     text = (cfg_dir / "watches.yaml").read_text(encoding="utf-8")
-    (cfg_dir / "watches.yaml").write_text(text.replace("notify: [local, newsroom, editors]",
-                                                       "notify: [local, newsrom]"))
+    (cfg_dir / "watches.yaml").write_text(
+        text.replace("notify: [local, newsroom, editors]", "notify: [local, newsrom]")
+    )
     errors = _errors(cfg_dir, tmp_path)
-    assert any("no channel named 'newsrom'" in e and e.startswith("watches.yaml:")
-               for e in errors)
+    assert any("no channel named 'newsrom'" in e and e.startswith("watches.yaml:") for e in errors)
 
 
-def test_interpolation_is_never_structural(cfg_dir: Path, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interpolation_is_never_structural(
+    cfg_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NEWSROOM_WEBHOOK_URL", "http://127.0.0.1:9/x', evil: 'y")
     config = load_config(cfg_dir, tmp_path)
     assert "newsroom" in config.channels  # the quote did not break out of the value
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("10m", 600), ("2h", 7200),
-                                                ("1d", 86400), (90, 90), ("500ms", 0.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("10m", 600), ("2h", 7200), ("1d", 86400), (90, 90), ("500ms", 0.5)],
+)
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
 def test_check_config_cli_exit_codes(cfg_dir: Path, tmp_path: Path) -> None:
-    ok = run_cli("--config", cfg_dir, "--data", tmp_path / "var", "check-config",
-                 env={v: "" for v in ENV_VARS})
+    ok = run_cli(
+        "--config",
+        cfg_dir,
+        "--data",
+        tmp_path / "var",
+        "check-config",
+        env={v: "" for v in ENV_VARS},
+    )
     assert ok.returncode == 0, ok.stderr
     assert "channel newsroom disabled" in ok.stdout
     (cfg_dir / "sources.yaml").write_text("sources:\n  - name: x\n    feeds: [ftp://a]\n")

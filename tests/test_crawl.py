@@ -25,18 +25,23 @@ watches:
 """
 CHANNELS = "channels:\n  local: {kind: file, path: alerts.jsonl}\n"
 
-DISTRICT = ["UBND quận Hai Bà Trưng vừa tổ chức hội nghị tổng kết công tác năm, với sự tham dự "
-            "của lãnh đạo các phòng ban và đại diện các tổ dân phố trên địa bàn.",
-            "Tại hội nghị, các đại biểu thảo luận về chỉnh trang đô thị, giải phóng mặt bằng và "
-            "chăm lo đời sống người dân trong dịp cuối năm."]
-STREET = ["Đơn vị thi công sẽ thảm lại mặt đường Hai Bà Trưng ở trung tâm TP Hồ Chí Minh trong "
-          "hai tuần, chủ yếu vào ban đêm để hạn chế ảnh hưởng giao thông.",
-          "Người đi xe được khuyến cáo chọn tuyến khác trong thời gian này, đặc biệt vào giờ "
-          "cao điểm buổi sáng và buổi chiều."]
-WEATHER = ["Không khí lạnh tăng cường khiến nhiệt độ thấp nhất ở Hà Nội xuống dưới 12 độ C, "
-           "vùng núi phía Bắc có nơi dưới 5 độ C.",
-           "Các trường học được khuyến cáo cho học sinh nhỏ nghỉ học khi trời quá lạnh vào "
-           "buổi sáng sớm."]
+DISTRICT = [
+    "UBND quận Hai Bà Trưng vừa tổ chức hội nghị tổng kết công tác năm, với sự tham dự "
+    "của lãnh đạo các phòng ban và đại diện các tổ dân phố trên địa bàn.",
+    "Tại hội nghị, các đại biểu thảo luận về chỉnh trang đô thị, giải phóng mặt bằng và "
+    "chăm lo đời sống người dân trong dịp cuối năm.",
+]
+STREET = [
+    "Đơn vị thi công sẽ thảm lại mặt đường Hai Bà Trưng ở trung tâm TP Hồ Chí Minh trong "
+    "hai tuần, chủ yếu vào ban đêm để hạn chế ảnh hưởng giao thông.",
+    "Người đi xe được khuyến cáo chọn tuyến khác trong thời gian này, đặc biệt vào giờ "
+    "cao điểm buổi sáng và buổi chiều.",
+]
+WEATHER = [
+    "Không khí lạnh tăng cường khiến nhiệt độ thấp nhất ở Hà Nội xuống dưới 12 độ C, "
+    "vùng núi phía Bắc có nơi dưới 5 độ C.",
+    "Các trường học được khuyến cáo cho học sinh nhỏ nghỉ học khi trời quá lạnh vào buổi sáng sớm.",
+]
 
 
 def _free_port() -> int:
@@ -54,18 +59,28 @@ def write_config(folder: Path, sources: str) -> Path:
 
 
 def site_source(name: str, url: str, extra: str = "") -> str:
-    return (f"  - name: {name}\n    home: {url}\n    feeds: [{url}rss/home.rss]\n"
-            f"    sitemaps: [{url}sitemap.xml]\n    listings: [{url}thoi-su, {url}xa-hoi]\n"
-            f"{extra}")
+    return (
+        f"  - name: {name}\n    home: {url}\n    feeds: [{url}rss/home.rss]\n"
+        f"    sitemaps: [{url}sitemap.xml]\n    listings: [{url}thoi-su, {url}xa-hoi]\n"
+        f"{extra}"
+    )
 
 
 @pytest.fixture
 def site() -> Iterator[NewsSite]:
     with NewsSite() as s:
-        s.publish("ubnd-quan-hai-ba-trung-tong-ket-nam", "Quận Hai Bà Trưng tổng kết năm",
-                  DISTRICT, section="thoi-su")
-        s.publish("tham-lai-mat-duong-hai-ba-trung", "Thảm lại mặt đường ở trung tâm thành phố",
-                  STREET, section="xa-hoi")
+        s.publish(
+            "ubnd-quan-hai-ba-trung-tong-ket-nam",
+            "Quận Hai Bà Trưng tổng kết năm",
+            DISTRICT,
+            section="thoi-su",
+        )
+        s.publish(
+            "tham-lai-mat-duong-hai-ba-trung",
+            "Thảm lại mặt đường ở trung tâm thành phố",
+            STREET,
+            section="xa-hoi",
+        )
         s.publish("ha-noi-ret-dam", "Hà Nội rét đậm", WEATHER, section="xa-hoi")
         yield s
 
@@ -75,10 +90,12 @@ def _summary(stdout: str) -> dict[str, object]:
     return result
 
 
-def test_round_alerts_once_then_costs_only_conditional_requests(site: NewsSite,
-                                                                 tmp_path: Path) -> None:
-    cfg = write_config(tmp_path / "config", "defaults: {delay: 0s}\nsources:\n"
-                       + site_source("tintudo", site.url))
+def test_round_alerts_once_then_costs_only_conditional_requests(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    cfg = write_config(
+        tmp_path / "config", "defaults: {delay: 0s}\nsources:\n" + site_source("tintudo", site.url)
+    )
     data = tmp_path / "var"
     first = run_cli("--config", cfg, "--data", data, "crawl", "--json")
     assert first.returncode == 0, first.stderr
@@ -87,15 +104,18 @@ def test_round_alerts_once_then_costs_only_conditional_requests(site: NewsSite,
     assert summary["alerts"] == 1  # the district article; not the street in HCMC
 
     with sqlite3.connect(data / "newswatch.db") as db:
-        rows = db.execute("SELECT a.watch, r.url FROM alerts a JOIN articles r "
-                          "ON r.id = a.article_id").fetchall()
+        rows = db.execute(
+            "SELECT a.watch, r.url FROM alerts a JOIN articles r ON r.id = a.article_id"
+        ).fetchall()
         stored = db.execute("SELECT title, text, published FROM articles").fetchall()
     assert [(w, u.rsplit("/", 1)[1].split("-1")[0]) for w, u in rows] == [
-        ("quan-hai-ba-trung", "ubnd-quan-hai-ba-trung-tong-ket-nam")]
+        ("quan-hai-ba-trung", "ubnd-quan-hai-ba-trung-tong-ket-nam")
+    ]
     titles = {t for t, _, _ in stored}
     assert "Quận Hai Bà Trưng tổng kết năm" in titles
-    assert all("Phiên bản di động" not in text and "Tin liên quan" not in text
-               for _, text, _ in stored)
+    assert all(
+        "Phiên bản di động" not in text and "Tin liên quan" not in text for _, text, _ in stored
+    )
     assert all(published for _, _, published in stored)
 
     before = len(site.request_log())
@@ -110,26 +130,36 @@ def test_round_alerts_once_then_costs_only_conditional_requests(site: NewsSite,
 
 
 def test_new_article_is_found_on_the_next_round(site: NewsSite, tmp_path: Path) -> None:
-    cfg = write_config(tmp_path / "config", "defaults: {delay: 0s}\nsources:\n"
-                       + site_source("tintudo", site.url))
+    cfg = write_config(
+        tmp_path / "config", "defaults: {delay: 0s}\nsources:\n" + site_source("tintudo", site.url)
+    )
     data = tmp_path / "var"
     assert run_cli("--config", cfg, "--data", data, "crawl").returncode == 0
-    site.publish("phuong-bach-mai-ra-mat-to-dan-pho-so", "Phường Bạch Mai ra mắt tổ dân phố số",
-                 ["Phường Bạch Mai vừa ra mắt mô hình tổ dân phố số, giúp người dân nhận thông "
-                  "báo và gửi phản ánh ngay trên điện thoại di động.",
-                  "Lãnh đạo phường cho biết sẽ nhân rộng mô hình trong quý tới, đồng thời mở các "
-                  "lớp hướng dẫn cho người cao tuổi sử dụng ứng dụng."])
+    site.publish(
+        "phuong-bach-mai-ra-mat-to-dan-pho-so",
+        "Phường Bạch Mai ra mắt tổ dân phố số",
+        [
+            "Phường Bạch Mai vừa ra mắt mô hình tổ dân phố số, giúp người dân nhận thông "
+            "báo và gửi phản ánh ngay trên điện thoại di động.",
+            "Lãnh đạo phường cho biết sẽ nhân rộng mô hình trong quý tới, đồng thời mở các "
+            "lớp hướng dẫn cho người cao tuổi sử dụng ứng dụng.",
+        ],
+    )
     again = run_cli("--config", cfg, "--data", data, "crawl", "--json")
     summary = _summary(again.stdout)
     assert summary["new_articles"] == 1 and summary["alerts"] == 1
 
 
-def test_dead_source_is_reported_and_does_not_stop_the_others(site: NewsSite,
-                                                              tmp_path: Path) -> None:
+def test_dead_source_is_reported_and_does_not_stop_the_others(
+    site: NewsSite, tmp_path: Path
+) -> None:
     dead = f"http://127.0.0.1:{_free_port()}/"
-    cfg = write_config(tmp_path / "config", "defaults: {delay: 0s, timeout: 60s}\nsources:\n"
-                       + site_source("tintudo", site.url)
-                       + f"  - name: chet\n    feeds: [{dead}rss/home.rss]\n")
+    cfg = write_config(
+        tmp_path / "config",
+        "defaults: {delay: 0s, timeout: 60s}\nsources:\n"
+        + site_source("tintudo", site.url)
+        + f"  - name: chet\n    feeds: [{dead}rss/home.rss]\n",
+    )
     result = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl")
     assert result.returncode == 1
     lines = {line.split(":")[0]: line for line in result.stdout.splitlines()}
@@ -140,9 +170,13 @@ def test_dead_source_is_reported_and_does_not_stop_the_others(site: NewsSite,
 def test_slow_source_is_killed_at_its_timeout(tmp_path: Path) -> None:
     with NewsSite(latency=30) as slow, NewsSite() as fast:
         fast.publish("ha-noi-ret-dam", "Hà Nội rét đậm", WEATHER)
-        cfg = write_config(tmp_path / "config", "defaults: {delay: 0s}\nsources:\n"
-                           + f"  - name: cham\n    feeds: [{slow.url}rss/home.rss]\n"
-                           + "    timeout: 4s\n" + site_source("nhanh", fast.url))
+        cfg = write_config(
+            tmp_path / "config",
+            "defaults: {delay: 0s}\nsources:\n"
+            + f"  - name: cham\n    feeds: [{slow.url}rss/home.rss]\n"
+            + "    timeout: 4s\n"
+            + site_source("nhanh", fast.url),
+        )
         result = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", timeout=90)
     assert result.returncode == 1
     assert "cham: timeout" in result.stdout and "nhanh: ok, 1 new" in result.stdout

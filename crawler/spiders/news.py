@@ -15,7 +15,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.exceptions import (
@@ -50,8 +50,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["NewsSpider", "describe_failure"]
 
-MAX_AGE = timedelta(days=7)        # sitemap/feed entries older than this are history, not news
-MAX_SITEMAP_CHILDREN = 5           # newest children of a sitemap index read per round
+MAX_AGE = timedelta(days=7)  # sitemap/feed entries older than this are history, not news
+MAX_SITEMAP_CHILDREN = 5  # newest children of a sitemap index read per round
 INDEX_META = {"handle_httpstatus_list": [304]}
 
 
@@ -78,9 +78,15 @@ class NewsSpider(scrapy.Spider):
 
     name = "news"
 
-    def __init__(self, source: SourceConfig, store: Any, matcher: Any = None,
-                 notify: Mapping[str, Sequence[str]] | None = None, max_articles: int = 500,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: SourceConfig,
+        store: Any,
+        matcher: Any = None,
+        notify: Mapping[str, Sequence[str]] | None = None,
+        max_articles: int = 500,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=f"news:{source.name}", **kwargs)
         self.source = source
         # The store, matcher and notify map are read by the middlewares and the item
@@ -105,9 +111,14 @@ class NewsSpider(scrapy.Spider):
             return None
         self.index_seen.add(url)
         self.crawler.stats.inc_value("newswatch/index/requests")
-        return scrapy.Request(url, callback=self.parse_index, errback=self.index_failed,
-                              meta={**INDEX_META, "nw_index": kind}, dont_filter=True,
-                              priority=10)
+        return scrapy.Request(
+            url,
+            callback=self.parse_index,
+            errback=self.index_failed,
+            meta={**INDEX_META, "nw_index": kind},
+            dont_filter=True,
+            priority=10,
+        )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         src = self.source
@@ -140,7 +151,9 @@ class NewsSpider(scrapy.Spider):
         modified = response.headers.get(b"Last-Modified")
         self.pending_validators[response.request.url if response.request else response.url] = (
             etag.decode("latin-1") if etag else None,
-            modified.decode("latin-1") if modified else None, body_hash)
+            modified.decode("latin-1") if modified else None,
+            body_hash,
+        )
         kind = response.meta["nw_index"]
         yield from getattr(self, f"_read_{kind}")(response)
 
@@ -200,10 +213,15 @@ class NewsSpider(scrapy.Spider):
             self.scheduled.add(url)
             self.crawler.stats.inc_value("newswatch/articles/requested")
             published = wanted[url].published
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
-                                 meta={"nw_article": True,
-                                       "nw_published": published.isoformat() if published
-                                       else None})
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                meta={
+                    "nw_article": True,
+                    "nw_published": published.isoformat() if published else None,
+                },
+            )
 
     @staticmethod
     def _default_article(url: str) -> bool:
@@ -239,8 +257,12 @@ class NewsSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         failed_items = self.crawler.stats.get_value("newswatch/articles/error", 0)
         if self.article_errors or failed_items or reason != "finished":
-            logger.info("%s: validators not saved (%d article failures, finish %s)",
-                        self.source.name, self.article_errors + failed_items, reason)
+            logger.info(
+                "%s: validators not saved (%d article failures, finish %s)",
+                self.source.name,
+                self.article_errors + failed_items,
+                reason,
+            )
             return
         for url, (etag, modified, body_hash) in self.pending_validators.items():
             self.store.save_validators(url, self.source.name, etag, modified, body_hash)

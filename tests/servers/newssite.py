@@ -33,9 +33,17 @@ class NewsSite:
     def start(self) -> NewsSite:
         (self.root / "articles").mkdir(parents=True, exist_ok=True)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "crawler.localsite", str(self.root),
-             "--latency", str(self.latency)],
-            stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "crawler.localsite",
+                str(self.root),
+                "--latency",
+                str(self.latency),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
         if not line.startswith("LISTENING "):
@@ -58,18 +66,33 @@ class NewsSite:
     def __enter__(self) -> NewsSite:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
-    def publish(self, slug: str, title: str, paragraphs: list[str], *, sapo: str = "",
-                section: str = "thoi-su", published: datetime | None = None,
-                article_id: int | None = None) -> str:
+    def publish(
+        self,
+        slug: str,
+        title: str,
+        paragraphs: list[str],
+        *,
+        sapo: str = "",
+        section: str = "thoi-su",
+        published: datetime | None = None,
+        article_id: int | None = None,
+    ) -> str:
         """Add an article (feed, sitemap and listings change at once); returns its URL."""
         when = (published or datetime.now(UTC)).astimezone(ICT).replace(microsecond=0)
-        art = SiteArticle(id=article_id or next(_ids), slug=slug, title=title,
-                          sapo=sapo or paragraphs[0][:160], paragraphs=tuple(paragraphs),
-                          published=when.isoformat(), section=section)
+        art = SiteArticle(
+            id=article_id or next(_ids),
+            slug=slug,
+            title=title,
+            sapo=sapo or paragraphs[0][:160],
+            paragraphs=tuple(paragraphs),
+            published=when.isoformat(),
+            section=section,
+        )
         write_article(self.root, art)
         return self.url.rstrip("/") + art.path
 
