@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from pipelines.dispatch import queue_counts
-from pipelines.store import Store, deliveries
+from pipelines.store import Store, deliveries, delivery_attempts
 from tests.servers.seed import record_alerts
 from tests.servers.smtp import SMTPServer
 from tests.servers.webhook_receiver import WebhookReceiver
@@ -40,7 +40,8 @@ pytestmark = pytest.mark.e2e
 
 
 def _start(db: str, data: Path, channels: dict[str, object]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+    """Start the dispatcher and wait until it runs (a kill during imports proves nothing)."""
+    proc = subprocess.Popen(
         [
             sys.executable,
             str(DRIVER),
@@ -53,9 +54,13 @@ def _start(db: str, data: Path, channels: dict[str, object]) -> subprocess.Popen
             "--lease",
             "0.5",
         ],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"
+    proc.stdout.close()
+    return proc
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -118,7 +123,7 @@ def test_kill_9_loses_nothing_and_duplicates_stay_below_kills(tmp_path: Path) ->
                     batch = min(25, ALERTS - recorded)
                     record_alerts(store, batch, channels=CHANNELS, start=recorded)
                     recorded += batch
-                time.sleep(rng.uniform(0.15, 0.6))
+                time.sleep(rng.uniform(0.05, 0.4))
                 _kill(proc)
                 kills += 1
                 proc = _start(db, tmp_path, channels)
@@ -139,6 +144,13 @@ def test_kill_9_loses_nothing_and_duplicates_stay_below_kills(tmp_path: Path) ->
                 )
                 for ch in CHANNELS
             }
+            interrupted = len(
+                conn.execute(
+                    select(delivery_attempts.c.id).where(
+                        delivery_attempts.c.outcome == "interrupted"
+                    )
+                ).all()
+            )
         counts = queue_counts(store)
         store.close()
 
@@ -153,7 +165,7 @@ def test_kill_9_loses_nothing_and_duplicates_stay_below_kills(tmp_path: Path) ->
         )
         print(
             f"\ncrash test: {ALERTS} alerts x {len(CHANNELS)} channels, {kills} kills, "
-            f"{digests} burst digests received, "
+            f"{digests} burst digests received, {interrupted} sends interrupted, "
             f"duplicates {duplicates} (total {sum(duplicates.values())}), "
             f"requests newsroom={len(newsroom.requests)} backup={len(backup.requests)}"
         )
