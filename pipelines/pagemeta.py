@@ -179,7 +179,8 @@ def clean_author(raw: str | None, page: PageMeta) -> str | None:
             continue
         if folded.endswith("vn") or (folded.startswith("bao") and len(name.split()) == 1):
             continue
-        names.append(nfc(name.strip()))
+        # "Theo Hồ Hương" (CafeF): "according to" is not part of the name.
+        names.append(nfc(re.sub(r"^(?:theo|tác giả)\s*:?\s+", "", name.strip(), flags=re.I)))
     return "; ".join(names) or None
 
 
