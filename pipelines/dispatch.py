@@ -192,12 +192,12 @@ class Dispatcher:
                 log.warning("channel %s is not configured: %d alert(s) wait in the queue", name, n)
         work = [name for name in self.channels if self._has_work(name, due, now)]
         if len(work) == 1:
-            self._drain(work[0], summary)
+            self._drain_safely(work[0], summary)
         elif work:
             with ThreadPoolExecutor(
                 max_workers=len(work), thread_name_prefix="newswatch-dispatch"
             ) as pool:
-                for future in [pool.submit(self._drain, name, summary) for name in work]:
+                for future in [pool.submit(self._drain_safely, name, summary) for name in work]:
                     future.result()
         return summary
 
@@ -219,6 +219,20 @@ class Dispatcher:
         return {w: s for w, s in self.schedules.items() if s != "immediate"}
 
     # -- one channel ---------------------------------------------------------------------
+
+    def _drain_safely(self, name: str, summary: DispatchSummary) -> None:
+        """One channel's round; whatever goes wrong there (a locked database, a bug) is
+        reported under its name and never stops the other channels. Its claimed rows are
+        not lost: their leases expire."""
+        try:
+            self._drain(name, summary)
+        except Exception as exc:
+            log.exception("channel %s: dispatch round failed", name)
+            with self._lock:
+                summary.errors.append(
+                    f"channel {name}: dispatch round failed ({type(exc).__name__}); "
+                    "its alerts stay queued"
+                )
 
     def _drain(self, name: str, summary: DispatchSummary) -> None:
         channel = self.channels[name]

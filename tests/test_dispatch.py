@@ -303,3 +303,28 @@ def test_run_forever_returns_when_stopped(
     stop.set()
     thread.join(10)
     assert not thread.is_alive()
+
+
+class BrokenChannel(Channel):
+    """A channel with a bug (for tests)."""
+
+    kind = "broken"
+    example = "{kind: broken}"
+
+    @classmethod
+    def from_config(cls, name: str, fields: Any, *, data_dir: Path) -> Channel:
+        return cls(name)
+
+    def send(self, message: Any) -> str:
+        raise KeyError("bug")
+
+
+def test_a_broken_channel_never_stops_the_others(
+    store: Store, hook: WebhookReceiver, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    record_alerts(store, 2, channels=["newsroom", "broken"])
+    channels = {"newsroom": webhook(hook, tmp_path), "broken": BrokenChannel("broken")}
+    summary = Dispatcher(store, channels).run_once()
+    assert (summary.sent, summary.failed) == (2, 2)
+    assert "channel broken: internal error in the broken channel (KeyError)" in summary.errors[0]
+    assert queue_counts(store)["broken"]["retrying"] == 2
