@@ -400,11 +400,13 @@ class Dispatcher:
         if error.retry_after is not None and error.status in (429, 503):
             values["paused_until"] = now + timedelta(seconds=min(error.retry_after, 86400))
         if failures >= self.breaker.threshold:
-            previous = float(state.get("cooldown") or 0)
+            previous = float(state.get("cooldown") or 0) / 1000  # stored in milliseconds
             cooldown = min(
                 self.breaker.max_cooldown, previous * 2 if previous else self.breaker.cooldown
             )
-            values.update(cooldown=int(cooldown), open_until=now + timedelta(seconds=cooldown))
+            values.update(
+                cooldown=round(cooldown * 1000), open_until=now + timedelta(seconds=cooldown)
+            )
             if failures == self.breaker.threshold:
                 self._notify_ops(
                     f"channel-breaker:{name}:{now.isoformat()}",

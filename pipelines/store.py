@@ -208,7 +208,14 @@ deliveries = Table(
 )
 
 INITIAL_TABLES = [
-    sources, http_cache, runs, articles, seen_urls, hits, alerts, deliveries,
+    sources,
+    http_cache,
+    runs,
+    articles,
+    seen_urls,
+    hits,
+    alerts,
+    deliveries,
 ]
 
 
@@ -249,6 +256,7 @@ channel_state = Table(
     Column("disabled_reason", Text),
     Column("failures", Integer, nullable=False, default=0),
     Column("open_until", UTCDateTime),
+    # the breaker's current cooldown, in milliseconds (doubles while the receiver stays down)
     Column("cooldown", Integer, nullable=False, default=0),
     Column("paused_until", UTCDateTime),
     Column("last_success_at", UTCDateTime),
@@ -272,10 +280,16 @@ digests = Table(
 digest_members = Table(
     "digest_members",
     metadata,
-    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("digest_id", Integer, ForeignKey("digests.id", ondelete="CASCADE"), nullable=False,
-           index=True),
+    Column(
+        "delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "digest_id",
+        Integer,
+        ForeignKey("digests.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
 )
 
 # Operator alarms (a source went stale, a channel was disabled), idempotent on `key`.
@@ -308,7 +322,12 @@ notice_deliveries = Table(
 )
 
 DELIVERY_TABLES = [
-    delivery_attempts, channel_state, digests, digest_members, notices, notice_deliveries,
+    delivery_attempts,
+    channel_state,
+    digests,
+    digest_members,
+    notices,
+    notice_deliveries,
 ]
 
 
@@ -423,8 +442,9 @@ class Store:
                     continue
                 with self.engine.begin() as conn:
                     step(conn)
-                    conn.execute(insert(schema_version).values(version=version,
-                                                               applied_at=utcnow()))
+                    conn.execute(
+                        insert(schema_version).values(version=version, applied_at=utcnow())
+                    )
         except OperationalError as exc:
             raise StoreError(f"cannot migrate database {self.url!r}: {exc.orig}") from exc
         return len(MIGRATIONS)
@@ -444,10 +464,14 @@ class Store:
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), 500):
                 chunk = wanted[i : i + 500]
-                found.update(conn.execute(
-                    select(seen_urls.c.url).where(seen_urls.c.url.in_(chunk))).scalars())
-                found.update(conn.execute(
-                    select(articles.c.url).where(articles.c.url.in_(chunk))).scalars())
+                found.update(
+                    conn.execute(
+                        select(seen_urls.c.url).where(seen_urls.c.url.in_(chunk))
+                    ).scalars()
+                )
+                found.update(
+                    conn.execute(select(articles.c.url).where(articles.c.url.in_(chunk))).scalars()
+                )
         return found
 
     def mark_seen(self, url: str, article_id: int | None = None) -> None:
@@ -458,39 +482,53 @@ class Store:
     def _mark_seen(self, conn: Connection, url: str, article_id: int | None) -> None:
         exists = conn.execute(select(seen_urls.c.url).where(seen_urls.c.url == url)).first()
         if exists is None:
-            conn.execute(insert(seen_urls).values(url=url, article_id=article_id,
-                                                  seen_at=utcnow()))
+            conn.execute(insert(seen_urls).values(url=url, article_id=article_id, seen_at=utcnow()))
         elif article_id is not None:
-            conn.execute(update(seen_urls).where(seen_urls.c.url == url)
-                         .values(article_id=article_id))
+            conn.execute(
+                update(seen_urls).where(seen_urls.c.url == url).values(article_id=article_id)
+            )
 
     def validators(self, url: str) -> tuple[str | None, str | None, str | None]:
         """(ETag, Last-Modified, body hash) stored for a feed, sitemap or listing URL."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(http_cache.c.etag, http_cache.c.last_modified,
-                                      http_cache.c.body_hash)
-                               .where(http_cache.c.url == url)).first()
+            row = conn.execute(
+                select(http_cache.c.etag, http_cache.c.last_modified, http_cache.c.body_hash).where(
+                    http_cache.c.url == url
+                )
+            ).first()
         if row is None:
             return None, None, None
         return row[0], row[1], row[2]
 
-    def save_validators(self, url: str, source: str, etag: str | None,
-                        last_modified: str | None, body_hash: str | None) -> None:
-        values = {"source": source, "etag": etag, "last_modified": last_modified,
-                  "body_hash": body_hash, "checked_at": utcnow()}
+    def save_validators(
+        self,
+        url: str,
+        source: str,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+    ) -> None:
+        values = {
+            "source": source,
+            "etag": etag,
+            "last_modified": last_modified,
+            "body_hash": body_hash,
+            "checked_at": utcnow(),
+        }
         with self.engine.begin() as conn:
-            done = conn.execute(update(http_cache).where(http_cache.c.url == url)
-                                .values(**values)).rowcount
+            done = conn.execute(
+                update(http_cache).where(http_cache.c.url == url).values(**values)
+            ).rowcount
             if not done:
                 try:
                     with conn.begin_nested():
                         conn.execute(insert(http_cache).values(url=url, **values))
                 except IntegrityError:
-                    conn.execute(update(http_cache).where(http_cache.c.url == url)
-                                 .values(**values))
+                    conn.execute(update(http_cache).where(http_cache.c.url == url).values(**values))
 
-    def record_article(self, article: ArticleRecord,
-                       matches: Sequence[MatchRecord]) -> RecordResult:
+    def record_article(
+        self, article: ArticleRecord, matches: Sequence[MatchRecord]
+    ) -> RecordResult:
         """Store one article with its hits, alerts and deliveries in ONE transaction.
 
         An article whose canonical URL is already stored is not stored again (and alerts
@@ -498,21 +536,28 @@ class Store:
         """
         now = utcnow()
         with self.engine.begin() as conn:
-            existing = conn.execute(select(articles.c.id)
-                                    .where(articles.c.url == article.url)).scalar()
+            existing = conn.execute(
+                select(articles.c.id).where(articles.c.url == article.url)
+            ).scalar()
             if existing is not None:
                 if article.fetched_url and article.fetched_url != article.url:
                     self._mark_seen(conn, article.fetched_url, existing)
-                return RecordResult(article_id=existing, stored=False,
-                                    duplicate_of=article.url)
+                return RecordResult(article_id=existing, stored=False, duplicate_of=article.url)
             try:
                 with conn.begin_nested():
-                    article_id = conn.execute(insert(articles).values(
-                        url=article.url, source=article.source, title=article.title,
-                        published=article.published, author=article.author,
-                        text=article.text, content_hash=article.content_hash,
-                        fetched_at=now, flags=",".join(article.flags),
-                    )).inserted_primary_key[0]
+                    article_id = conn.execute(
+                        insert(articles).values(
+                            url=article.url,
+                            source=article.source,
+                            title=article.title,
+                            published=article.published,
+                            author=article.author,
+                            text=article.text,
+                            content_hash=article.content_hash,
+                            fetched_at=now,
+                            flags=",".join(article.flags),
+                        )
+                    ).inserted_primary_key[0]
             except IntegrityError:
                 return RecordResult(article_id=None, stored=False, duplicate_of=article.url)
             self._mark_seen(conn, article.url, article_id)
@@ -523,54 +568,111 @@ class Store:
                 self._record_match(conn, article, article_id, match, now, result)
         return result
 
-    def _record_match(self, conn: Connection, article: ArticleRecord, article_id: int,
-                      match: MatchRecord, now: datetime, result: RecordResult) -> None:
+    def _record_match(
+        self,
+        conn: Connection,
+        article: ArticleRecord,
+        article_id: int,
+        match: MatchRecord,
+        now: datetime,
+        result: RecordResult,
+    ) -> None:
         if match.hits:
-            conn.execute(insert(hits), [
-                {"article_id": article_id, "watch": match.watch, "term": h.term,
-                 "start": h.start, "end": h.end, "text": h.text, "snippet": h.snippet,
-                 "flags": ",".join(h.flags)}
-                for h in match.hits
-            ])
-        alert_id = conn.execute(insert(alerts).values(
-            watch=match.watch, label=match.label, article_id=article_id, created_at=now,
-        )).inserted_primary_key[0]
+            conn.execute(
+                insert(hits),
+                [
+                    {
+                        "article_id": article_id,
+                        "watch": match.watch,
+                        "term": h.term,
+                        "start": h.start,
+                        "end": h.end,
+                        "text": h.text,
+                        "snippet": h.snippet,
+                        "flags": ",".join(h.flags),
+                    }
+                    for h in match.hits
+                ],
+            )
+        alert_id = conn.execute(
+            insert(alerts).values(
+                watch=match.watch,
+                label=match.label,
+                article_id=article_id,
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
         result.alerts += 1
         result.watches.append(match.watch)
         for channel in dict.fromkeys(match.channels):
-            conn.execute(insert(deliveries).values(
-                alert_id=alert_id, channel=channel, status="pending", attempts=0,
-                next_attempt=now, message_id=message_id_for(match.watch, article.url, channel),
-                created_at=now,
-            ))
+            conn.execute(
+                insert(deliveries).values(
+                    alert_id=alert_id,
+                    channel=channel,
+                    status="pending",
+                    attempts=0,
+                    next_attempt=now,
+                    message_id=message_id_for(match.watch, article.url, channel),
+                    created_at=now,
+                )
+            )
             result.deliveries += 1
 
     # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, source: str) -> int:
         with self.engine.begin() as conn:
-            run_id: int = conn.execute(insert(runs).values(
-                source=source, started_at=utcnow(), status="running")).inserted_primary_key[0]
+            run_id: int = conn.execute(
+                insert(runs).values(source=source, started_at=utcnow(), status="running")
+            ).inserted_primary_key[0]
         return run_id
 
-    def finish_run(self, run_id: int, status: str, *, new_articles: int = 0,
-                   requests: int = 0, fetched: int = 0, alerts: int = 0, errors: int = 0,
-                   nbytes: int = 0, detail: dict[str, Any] | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        new_articles: int = 0,
+        requests: int = 0,
+        fetched: int = 0,
+        alerts: int = 0,
+        errors: int = 0,
+        nbytes: int = 0,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         """Close a run and update the source's state (failures in a row, last new article)."""
         now = utcnow()
         error_text = None
         if detail and status != "ok":
             error_text = str(detail.get("error") or "")[:1000] or None
         with self.engine.begin() as conn:
-            source = conn.execute(update(runs).where(runs.c.id == run_id).values(
-                finished_at=now, status=status, new_articles=new_articles,
-                requests=requests, fetched=fetched, alerts=alerts, errors=errors,
-                bytes=nbytes, detail=json.dumps(detail or {}, ensure_ascii=False),
-            ).returning(runs.c.source)).scalar_one()
+            source = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    finished_at=now,
+                    status=status,
+                    new_articles=new_articles,
+                    requests=requests,
+                    fetched=fetched,
+                    alerts=alerts,
+                    errors=errors,
+                    bytes=nbytes,
+                    detail=json.dumps(detail or {}, ensure_ascii=False),
+                )
+                .returning(runs.c.source)
+            ).scalar_one()
             self._update_source(conn, source, status, new_articles, error_text, now)
 
-    def _update_source(self, conn: Connection, name: str, status: str, new_articles: int,
-                       error: str | None, now: datetime) -> None:
+    def _update_source(
+        self,
+        conn: Connection,
+        name: str,
+        status: str,
+        new_articles: int,
+        error: str | None,
+        now: datetime,
+    ) -> None:
         row = conn.execute(select(sources).where(sources.c.name == name)).mappings().first()
         if row is None:
             conn.execute(insert(sources).values(name=name, consecutive_failures=0))
@@ -579,8 +681,7 @@ class Store:
         if status == "ok":
             values.update(last_success_at=now, consecutive_failures=0, last_error=None)
         else:
-            values.update(consecutive_failures=row["consecutive_failures"] + 1,
-                          last_error=error)
+            values.update(consecutive_failures=row["consecutive_failures"] + 1, last_error=error)
         if new_articles:
             values["last_new_at"] = now
         conn.execute(update(sources).where(sources.c.name == name).values(**values))
