@@ -26,6 +26,7 @@ __all__ = [
     "paragraphise",
 ]
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u2009\u202f]+")
 _BLOCKS_WITH_ROWS = {"list", "table"}
 _DATE_LINE = re.compile(
@@ -42,7 +43,7 @@ _LINK_LIST = 0.7  # share of a box's text inside links for the box to count as a
 def fold(value: str) -> str:
     """Lower-case ASCII with no spaces: "Báo Dân trí" -> "baodantri" (for comparisons)."""
     stripped = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in stripped if c.isalnum() and ord(c) < 128).lower()
+    return _NOT_ALNUM.sub("", stripped.encode("ascii", "ignore").decode("ascii").lower())
 
 
 def element_text(el: lxml.html.HtmlElement) -> str:
