@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import socket
+import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -220,3 +221,14 @@ def test_without_h1_or_og_title_the_site_name_is_cut_from_the_title() -> None:
     found = extract(page, LOCAL_URL)
     assert found is not None
     assert found.title == "Hà Nội mở rộng phố Bạch Mai trong năm nay"
+
+
+def test_decomposed_input_comes_out_composed() -> None:
+    # Some CMSs store Vietnamese decomposed (base letter + combining marks); keyword
+    # matching downstream expects the composed form every other page uses.
+    page = unicodedata.normalize("NFD", _page("boilerplate.html").decode())
+    found = extract(page.encode(), LOCAL_URL, drop=SITE_DROP)
+    assert found is not None
+    assert found.title == "Hà Nội mở rộng phố Bạch Mai trong năm nay"
+    assert found.text == unicodedata.normalize("NFC", found.text)
+    assert BODY[1] in found.text
