@@ -30,24 +30,31 @@ import asyncio
 import logging
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, text
 
 from crawler.alarms import Alarms, Notify
+from crawler.dispatch_thread import (
+    DispatcherFactory,
+    DispatcherThread,
+    default_dispatcher,
+    default_notify,
+)
 from crawler.health import HealthServer, parse_address
 from crawler.instance import AlreadyRunning, InstanceLock, write_state
 from crawler.logs import add_secrets, log_context, secrets_from_config, setup_logging
 from crawler.metrics import Metrics
+from crawler.schedule import first_runs, misfire_grace, trigger_for
 from crawler.status import channel_counts
 from crawler.supervisor import CommandFactory, CrawlOutcome, Supervisor, crawl_command
 from pipelines.errors import ConfigError, StoreError
@@ -56,25 +63,14 @@ from pipelines.store import Store, sources, utcnow
 if TYPE_CHECKING:
     from crawler.config import Config, SourceConfig
 
-__all__ = ["DispatchRunner", "Service", "ServiceOptions", "run_service"]
+__all__ = ["Service", "ServiceOptions", "run_service"]
 
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "crawl:"
-# Overdue sources at start are spread over at most this many seconds.
-CATCH_UP_SPREAD = 60.0
 HEARTBEAT_SECONDS = 1.0
 # /healthz fails when the event loop has not ticked for this long (a wedged service).
 HEARTBEAT_STALE = 15.0
-
-
-class DispatchRunner(Protocol):
-    """What the service needs of :class:`pipelines.dispatch.Dispatcher`."""
-
-    def run_forever(self, stop: threading.Event, poll: float = 1.0) -> None: ...
-
-
-DispatcherFactory = Callable[[Store, "Config"], DispatchRunner]
 
 
 @dataclass(frozen=True)
@@ -94,11 +90,15 @@ class ServiceOptions:
         cls, http: str | None = None, env: Mapping[str, str] | None = None
     ) -> ServiceOptions:
         source = os.environ if env is None else env
-        return cls(
-            http=http,
-            max_parallel=int(source.get("NEWSWATCH_MAX_CRAWLS", cls.max_parallel)),
-            stop_grace=float(source.get("NEWSWATCH_STOP_GRACE", cls.stop_grace)),
-        )
+        try:
+            max_parallel = int(source.get("NEWSWATCH_MAX_CRAWLS", cls.max_parallel))
+            stop_grace = float(source.get("NEWSWATCH_STOP_GRACE", cls.stop_grace))
+        except ValueError as exc:
+            raise ValueError(
+                f"NEWSWATCH_MAX_CRAWLS must be a whole number and NEWSWATCH_STOP_GRACE a "
+                f"number of seconds ({exc})"
+            ) from None
+        return cls(http=http, max_parallel=max_parallel, stop_grace=stop_grace)
 
 
 def run_service(
@@ -159,69 +159,11 @@ def _run_locked(config_dir: Path, data_dir: Path, options: ServiceOptions, verbo
             loader=loader,
             command=crawl_command(config_dir, data_dir, verbosity=verbosity),
             options=options,
-            notify=_default_notify(),
+            notify=default_notify(),
         )
         return asyncio.run(service.run())
     finally:
         store.close()
-
-
-def _default_dispatcher(store: Store, config: Config) -> DispatchRunner:
-    from pipelines.dispatch import Dispatcher
-
-    digests = {w.name: w.digest for w in config.watches}
-    runner: DispatchRunner = Dispatcher(
-        store, config.channels, lease=None, digests=digests, ops=config.ops
-    )
-    return runner
-
-
-def _default_notify() -> Notify | None:
-    try:
-        from pipelines.dispatch import enqueue_notice
-    except ImportError:
-        log.warning("pipelines.dispatch is not available: operator alarms are only logged")
-        return None
-    notify: Notify = enqueue_notice
-    return notify
-
-
-class DispatcherThread:
-    """Runs the dispatcher in a thread, restarting it (after a pause) if it crashes."""
-
-    RESTART_PAUSE = 5.0
-
-    def __init__(self, make: Callable[[], DispatchRunner], poll: float) -> None:
-        self._make = make
-        self._poll = poll
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._main, name="newswatch-dispatch", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float) -> bool:
-        """Ask it to stop after the send in hand; False when it did not within ``timeout``."""
-        self._stop.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _main(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._make().run_forever(self._stop, poll=self._poll)
-            except Exception:
-                log.exception("dispatcher crashed; restarting in %g s", self.RESTART_PAUSE)
-                self._stop.wait(self.RESTART_PAUSE)
-            else:
-                self._stop.wait(self._poll)
 
 
 class Service:
@@ -235,7 +177,7 @@ class Service:
         loader: Callable[[], Config],
         command: CommandFactory,
         options: ServiceOptions | None = None,
-        dispatcher: DispatcherFactory | None = _default_dispatcher,
+        dispatcher: DispatcherFactory | None = default_dispatcher,
         notify: Notify | None = None,
     ) -> None:
         self.config = config
@@ -299,6 +241,8 @@ class Service:
 
     def _start(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+        logging.getLogger("apscheduler.scheduler").addFilter(_SKIP_NOISE)
         self._apply_sources(self.config, catch_up=True)
         self.scheduler.add_job(
             self._alarm_job,
@@ -333,6 +277,7 @@ class Service:
         while self._jobs and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         self.scheduler.shutdown(wait=False)
+        logging.getLogger("apscheduler.scheduler").removeFilter(_SKIP_NOISE)
         await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs on the next loop turn
         if self.dispatcher is not None:
             stopped = await asyncio.to_thread(self.dispatcher.stop, 10.0)
@@ -410,47 +355,31 @@ class Service:
             if scheduler.get_job(job_id) is None:
                 scheduler.add_job(
                     self._crawl_job,
-                    _trigger(src),
+                    trigger_for(src),
                     args=[name],
                     id=job_id,
                     name=f"crawl {name}",
                     coalesce=True,
                     max_instances=1,
-                    misfire_grace_time=_grace(src),
+                    misfire_grace_time=misfire_grace(src),
                     next_run_time=first[name],
                     replace_existing=True,
                 )
             elif old is not None and (old.every, old.jitter) != (src.every, src.jitter):
-                scheduler.reschedule_job(job_id, trigger=_trigger(src))
-                scheduler.modify_job(job_id, misfire_grace_time=_grace(src))
+                scheduler.reschedule_job(job_id, trigger=trigger_for(src))
+                scheduler.modify_job(job_id, misfire_grace_time=misfire_grace(src))
                 log.info("source %s now runs every %g s", name, src.every, extra={"source": name})
         self._sources = wanted
 
     def _first_runs(
         self, wanted: Mapping[str, SourceConfig], catch_up: bool
     ) -> dict[str, datetime]:
-        """When each source first runs: its next due time, overdue ones spread out."""
-        now = utcnow()
         last: dict[str, datetime | None] = {}
         if catch_up:
             with self.store.begin() as conn:
                 rows = conn.execute(select(sources.c.name, sources.c.last_run_at)).all()
             last = {name: at for name, at in rows}
-        first: dict[str, datetime] = {}
-        overdue: list[tuple[datetime, str]] = []
-        for name, src in wanted.items():
-            previous = last.get(name)
-            due = previous + timedelta(seconds=src.every) if previous else now
-            if due > now:
-                first[name] = due
-            else:
-                overdue.append((previous or datetime.min.replace(tzinfo=now.tzinfo), name))
-        if overdue:
-            spread = min(CATCH_UP_SPREAD, min(wanted[n].every for _, n in overdue))
-            step = spread / len(overdue)
-            for i, (_, name) in enumerate(sorted(overdue)):
-                first[name] = now + timedelta(seconds=i * step)
-        return first
+        return first_runs(wanted, last, utcnow())
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -473,6 +402,11 @@ class Service:
         finally:
             self._jobs -= 1
             self._write_state()
+
+    def _on_skipped(self, event: JobEvent) -> None:
+        if event.job_id.startswith(JOB_PREFIX):
+            name = event.job_id.removeprefix(JOB_PREFIX)
+            log.info("round skipped: the previous one is still running", extra={"source": name})
 
     async def _alarm_job(self) -> None:
         try:
@@ -549,16 +483,16 @@ class Service:
             log.warning("cannot write the service state file: %s", exc)
 
 
-def _trigger(src: SourceConfig) -> IntervalTrigger:
-    # Jitter beyond half the interval would make "every 2 min" mean "every 2 to 32 min".
-    jitter = min(src.jitter, src.every / 2)
-    return IntervalTrigger(seconds=src.every, jitter=jitter or None, timezone="UTC")
+class _SkipFilter(logging.Filter):
+    """Drops APScheduler's "maximum number of running instances" warning: a skipped round
+    is how ``max_instances=1`` works, and :meth:`Service._on_skipped` says it with the
+    source in context."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
 
 
-def _grace(src: SourceConfig) -> int:
-    # The newest missed fire time is always within one interval (plus jitter) of now, so this
-    # grace makes a coalesced catch-up run happen exactly once after a sleep or a stall.
-    return int(src.every + src.jitter) + 1
+_SKIP_NOISE = _SkipFilter()
 
 
 def _log_outcome(outcome: CrawlOutcome) -> None:

@@ -144,8 +144,9 @@ def sigterm() -> None:
 
 
 def test_each_source_runs_at_its_interval_without_overlapping_itself(
-    tmp_path: Path, store: Store
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("INFO")
     service, dispatcher, lobby = make_service(
         tmp_path, store, Src("a", every=0.2), Src("b", every=0.2), pause=0.5
     )
@@ -157,6 +158,9 @@ def test_each_source_runs_at_its_interval_without_overlapping_itself(
     assert set(finished(lobby, "a")) == {1} and set(finished(lobby, "b")) == {1}
     assert dispatcher.stopped.is_set()
     assert service.rounds >= 6
+    skipped = [r for r in caplog.records if r.getMessage().startswith("round skipped")]
+    assert skipped and {getattr(r, "source", None) for r in skipped} <= {"a", "b"}
+    assert "maximum number of running instances" not in caplog.text
 
 
 def test_sigint_stops_too(tmp_path: Path, store: Store) -> None:
@@ -343,3 +347,12 @@ def test_missed_rounds_after_a_stall_run_once_not_in_a_burst(tmp_path: Path, sto
     assert asyncio.run(go()) == 0
     assert missed == []  # the catch-up round was not dropped as "missed"...
     assert submitted and set(submitted) == {1}  # ...and the 7 due rounds ran as one
+
+
+def test_jitter_is_capped_at_half_the_interval() -> None:
+    from crawler.schedule import misfire_grace, trigger_for
+
+    assert trigger_for(Src("a", every=120, jitter=1800)).jitter == 60
+    assert trigger_for(Src("a", every=600, jitter=30)).jitter == 30
+    assert trigger_for(Src("a", every=2, jitter=0)).jitter is None
+    assert misfire_grace(Src("a", every=600, jitter=30)) == 631
