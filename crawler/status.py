@@ -100,6 +100,7 @@ def collect_status(config: Config, store: Store, now: datetime | None = None) ->
             "pid": state.get("pid"),
             "started_at": state.get("started_at"),
             "http": state.get("http"),
+            "crawling": list(state.get("running") or []),
         },
         "sources": source_items,
         "channels": channel_items,
@@ -117,6 +118,8 @@ def render_status(config: Config, store: Store, *, as_json: bool) -> str:
         head = f"service: running (pid {service['pid']}) since {_when(service['started_at'], now)}"
         if service.get("http"):
             head += f"; health {service['http']}/healthz"
+        if service["crawling"]:
+            head += f"; crawling now: {', '.join(service['crawling'])}"
     else:
         head = "service: not running (next runs are known only while `newswatch run` runs)"
     lines = [head, ""]
