@@ -285,6 +285,8 @@ def _metadata(tree: lxml.html.HtmlElement, url: str) -> Any:
         return extract_metadata(_copy_tree(tree), default_url=url, date_config=_DATE_PARAMS)
     except RecursionError as exc:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
+    except Exception as exc:  # see _trafilatura
+        raise CleanError(f"{url}: metadata extraction failed ({exc!r})") from exc
 
 
 def _copy_tree(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -309,6 +311,10 @@ def _trafilatura(source: lxml.html.HtmlElement, url: str) -> Any:
         )
     except RecursionError as exc:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
+    except Exception as exc:
+        # Untrusted markup reaches a third-party parser here; whatever it trips on, the
+        # caller (a crawl of many pages) gets one clear error for this page, not a crash.
+        raise CleanError(f"{url}: text extraction failed ({exc!r})") from exc
 
 
 def _with_lead(lead: str, paragraphs: list[str]) -> list[str]:

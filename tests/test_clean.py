@@ -232,3 +232,14 @@ def test_decomposed_input_comes_out_composed() -> None:
     assert found.title == "Hà Nội mở rộng phố Bạch Mai trong năm nay"
     assert found.text == unicodedata.normalize("NFC", found.text)
     assert BODY[1] in found.text
+
+
+def test_a_failure_inside_trafilatura_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import trafilatura
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ValueError("unexpected markup")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", broken)
+    with pytest.raises(CleanError, match=r"text extraction failed.*unexpected markup"):
+        extract(_page("boilerplate.html"), LOCAL_URL)
