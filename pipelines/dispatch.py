@@ -23,7 +23,9 @@ import logging
 import os
 import random
 import re
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -178,6 +180,8 @@ class Dispatcher:
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        # who we are when holding a channel (several dispatchers may share one database)
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     # -- rounds --------------------------------------------------------------------------
 
@@ -235,6 +239,18 @@ class Dispatcher:
                 )
 
     def _drain(self, name: str, summary: DispatchSummary) -> None:
+        if not outbox.acquire_channel(self.store, name, self.owner, self.clock(), self.lease):
+            waiting = outbox.due_by_channel(self.store, self.clock()).get(name, 0)
+            with self._lock:
+                summary.skipped += waiting
+            log.info("channel %s is being served by another dispatcher", name)
+            return
+        try:
+            self._drain_owned(name, summary)
+        finally:
+            outbox.release_channel(self.store, name, self.owner)
+
+    def _drain_owned(self, name: str, summary: DispatchSummary) -> None:
         channel = self.channels[name]
         tried: set[str] = set()
         now = self.clock()
@@ -243,7 +259,9 @@ class Dispatcher:
         while not self._stop.is_set():
             now = self.clock()
             limit = self._allowed(name, channel, now, summary)
-            if limit == 0:
+            if limit == 0 or not outbox.acquire_channel(
+                self.store, name, self.owner, now, self.lease
+            ):
                 return
             jobs = outbox.claim(
                 self.store, name, limit, now, self.lease, exclude=tried, held=self.held

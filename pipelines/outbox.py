@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pipelines.render import Hit, Item, Message
@@ -30,6 +30,7 @@ from pipelines.store import (
     Store,
     alerts,
     articles,
+    channel_leases,
     channel_state,
     deliveries,
     delivery_attempts,
@@ -538,3 +539,37 @@ def update_channel(store: Store, channel: str, **values: Any) -> None:
                 conn.execute(
                     update(channel_state).where(channel_state.c.channel == channel).values(**values)
                 )
+
+
+def acquire_channel(store: Store, channel: str, owner: str, now: datetime, lease: float) -> bool:
+    """Take (or renew) the channel for ``owner`` until ``now + lease``; False if another
+    dispatcher holds it. A crashed owner's hold simply expires."""
+    until = now + timedelta(seconds=lease)
+    with store.begin() as conn:
+        taken = conn.execute(
+            update(channel_leases)
+            .where(
+                channel_leases.c.channel == channel,
+                or_(channel_leases.c.owner == owner, channel_leases.c.until <= now),
+            )
+            .values(owner=owner, until=until)
+        ).rowcount
+        if taken:
+            return True
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(channel_leases).values(channel=channel, owner=owner, until=until)
+                )
+        except IntegrityError:
+            return False
+    return True
+
+
+def release_channel(store: Store, channel: str, owner: str) -> None:
+    with store.begin() as conn:
+        conn.execute(
+            delete(channel_leases).where(
+                channel_leases.c.channel == channel, channel_leases.c.owner == owner
+            )
+        )

@@ -337,6 +337,23 @@ def _migration_2(conn: Connection) -> None:
 
 MIGRATIONS.append(_migration_2)
 
+# Which dispatcher owns a channel right now: one owner at a time, so "one send in flight per
+# channel" and its rate limit hold across processes (the service and `newswatch dispatch`).
+channel_leases = Table(
+    "channel_leases",
+    metadata,
+    Column("channel", String(100), primary_key=True),
+    Column("owner", String(80), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)
+
+
+def _migration_3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[channel_leases])
+
+
+MIGRATIONS.append(_migration_3)
+
 
 def message_id_for(watch: str, article_url: str, channel: str) -> str:
     """A stable id for one alert on one channel: the same on every retry and every restart.

@@ -270,6 +270,23 @@ def test_one_send_in_flight_per_channel(
     assert state["max"] == 1
 
 
+def test_two_dispatchers_never_serve_one_channel_at_once(
+    store: Store, hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    record_alerts(store, 2)
+    clock = Clock()
+    # Another process (the service, while someone runs `newswatch dispatch`) holds it.
+    assert outbox.acquire_channel(store, "newsroom", "other-host:1", clock.now, lease=60)
+    dispatcher = Dispatcher(store, {"newsroom": webhook(hook, tmp_path)}, clock=clock, lease=60)
+    summary = dispatcher.run_once()
+    assert (summary.sent, summary.skipped) == (0, 2)
+    assert not hook.requests
+    clock.advance(61)  # its holder died: the hold expires
+    assert dispatcher.run_once().sent == 2
+    # After a round the channel is free again for anyone.
+    assert outbox.acquire_channel(store, "newsroom", "other-host:1", clock.now, lease=60)
+
+
 def test_attempts_are_logged_without_secrets(store: Store, tmp_path: Path) -> None:
     record_alerts(store, 1, channels=["slack"])
     secret_url = "http://127.0.0.1:9/services/T0SECRET/B0SECRET/XXXXSECRETXXXX"
