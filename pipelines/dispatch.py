@@ -1,7 +1,9 @@
 """The outbox worker: claim due deliveries, send them, retry, dead-letter.
 
 One round (:meth:`Dispatcher.run_once`) drains every configured channel in its own
-thread; within a channel at most ``max_in_flight`` sends (default 1) are in flight. A
+thread; within a channel at most ``max_in_flight`` sends (default 1) are in flight, and a
+channel is served by one dispatcher at a time even when several processes share the
+database (the service and a manual ``newswatch dispatch``: ``channel_leases``). A
 send happens outside any database transaction, under a lease (``NEWSWATCH_DISPATCH_LEASE``
 seconds, default 60): if the process dies mid-send, the rows come due again when the lease
 expires and are re-sent with the same id, without spending a retry step. So a receiver
