@@ -286,12 +286,11 @@ def _header_token(text: str) -> str:
 def chat_html(message: Message, limit: int = 4000) -> str:
     """Telegram HTML parse mode: only <b>, <a> are produced; everything else escaped."""
     if message.kind == "notice":
-        text = f"<b>{_html_escape(message.title)}</b>\n{_html_escape(message.text)}"
-        return text[:limit]
-    lines = []
-    if message.kind == "digest":
-        lines.append(f"<b>{len(message.items)} bài mới</b>")
-    for item in message.items:
+        # cut before escaping: a cut entity ("&am") would make Telegram refuse the message
+        body = one_line(message.text, limit // 2)
+        return f"<b>{_html_escape(one_line(message.title))}</b>\n{_html_escape(body)}"
+    lines = [f"<b>{len(message.items)} bài mới</b>"] if message.kind == "digest" else []
+    for n, item in enumerate(message.items):
         when = human_time(item.published, message.timezone)
         meta = " · ".join(_html_escape(p) for p in (item.source, when) if p)
         snippet = highlight(item.snippet, item.hits, _html_escape, lambda t: f"<b>{t}</b>")
@@ -300,7 +299,7 @@ def chat_html(message: Message, limit: int = 4000) -> str:
             f"{_html_escape(one_line(item.title))}</a>\n{meta}\n{snippet}"
         )
         if sum(len(x) + 2 for x in lines) + len(block) > limit:
-            lines.append(f"… (+{len(message.items) - len(lines) + 1})")
+            lines.append(f"… (+{len(message.items) - n})")
             break
         lines.append(block)
     return "\n\n".join(lines)
@@ -314,11 +313,10 @@ def slack_escape(text: str) -> str:
 def slack_text(message: Message, limit: int = 3500) -> str:
     """Slack mrkdwn text."""
     if message.kind == "notice":
-        return f"*{slack_escape(message.title)}*\n{slack_escape(message.text)}"[:limit]
-    lines = []
-    if message.kind == "digest":
-        lines.append(f"*{len(message.items)} bài mới*")
-    for item in message.items:
+        body = one_line(message.text, limit // 2)
+        return f"*{slack_escape(one_line(message.title))}*\n{slack_escape(body)}"
+    lines = [f"*{len(message.items)} bài mới*"] if message.kind == "digest" else []
+    for n, item in enumerate(message.items):
         when = human_time(item.published, message.timezone)
         meta = " · ".join(slack_escape(p) for p in (item.source, when) if p)
         title = slack_escape(one_line(item.title)).replace("|", "¦")
@@ -328,7 +326,7 @@ def slack_text(message: Message, limit: int = 3500) -> str:
             f"*<{slack_escape(item.url)}|{title}>*\n{meta}\n{snippet}"
         )
         if sum(len(x) + 2 for x in lines) + len(block) > limit:
-            lines.append(f"… (+{len(message.items) - len(lines) + 1})")
+            lines.append(f"… (+{len(message.items) - n})")
             break
         lines.append(block)
     return "\n\n".join(lines)
