@@ -49,6 +49,7 @@ from pipelines.sites import BODY_SELECTORS, DEFAULT_DROP, SAPO_SELECTORS, TITLE_
 from pipelines.textblocks import (
     clean_paragraphs,
     drop_link_lists,
+    drop_link_paragraphs,
     drop_related_labels,
     element_text,
     fold,
@@ -178,6 +179,7 @@ def _prune(
     source = _focus(body) if body is not None else tree
     drop_related_labels(source, keep)
     drop_link_lists(source)
+    drop_link_paragraphs(source)
     paragraphise(source)
     return lead, source
 

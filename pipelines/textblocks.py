@@ -20,6 +20,7 @@ from pipelines.sites import RELATED_LABELS, TRAILER_LINES
 __all__ = [
     "clean_paragraphs",
     "drop_link_lists",
+    "drop_link_paragraphs",
     "drop_related_labels",
     "element_text",
     "fold",
@@ -37,7 +38,13 @@ _HAS_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
 _POINTER = re.compile(r"\s*(?:>>|»)")
 _GLUE_AFTER = frozenset(":;,.!?")
 _LINK_DENSE = 0.5
-_LINK_LIST = 0.7  # share of a box's text inside links for the box to count as a link list
+_LINK_LIST = 0.7
+_LINK_ONLY = 0.9
+# An article URL as Vietnamese sites write them: a slug ending in a numeric id, an .htm(l)
+# or .chn page.
+_ARTICLE_LINK = re.compile(
+    r"(?:\d{4,}|\.html?|\.chn|\.aspx)/?$"
+)  # share of a box's text inside links for the box to count as a link list
 
 
 def fold(value: str) -> str:
@@ -211,6 +218,21 @@ def drop_link_lists(root: lxml.html.HtmlElement) -> None:
         items = [li for li in ul if li.tag == "li"]
         if len(items) >= 3 and _link_density(ul) >= _LINK_LIST and ul.getparent() is not None:
             ul.drop_tree()
+
+
+def drop_link_paragraphs(root: lxml.html.HtmlElement) -> None:
+    """Remove paragraphs and small headings that are one link to another article: related
+    headlines run into the body (Tuổi trẻ Thủ đô; VnExpress 2012 ``h4 > a``)."""
+    for el in list(root.iter("p", "h2", "h3", "h4", "h5", "h6")):
+        links = list(el.iter("a"))
+        if len(links) != 1 or el.getparent() is None:
+            continue
+        href = (links[0].get("href") or "").split("?")[0].split("#")[0]
+        text = element_text(el)
+        if not (_ARTICLE_LINK.search(href) and 10 <= len(text) <= 200):
+            continue
+        if len(element_text(links[0])) >= _LINK_ONLY * len(text):
+            el.drop_tree()
 
 
 def _link_density(el: lxml.html.HtmlElement) -> float:

@@ -69,6 +69,8 @@ def test_text_is_sapo_then_the_whole_body_once(article: Extracted) -> None:
         "Hà Nội thí điểm xén dải phân cách phố Huế",  # related box inside the body
         "Xem thêm",
         "Quy hoạch phường Hai Bà Trưng đến năm 2030",  # inline "Xem thêm:" link
+        "Hà Nội lắp thêm đèn tín hiệu tại Ngã Tư Sở",  # a related headline run into the body
+        "Phố Huế sẽ thành phố đi bộ vào cuối tuần",
         "Phiên bản di động",
         "Chia sẻ bài viết",
         "Bình luận",
