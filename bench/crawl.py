@@ -112,7 +112,7 @@ def build_site(root: Path, count: int) -> None:
             root,
             SiteArticle(
                 id=300000 + i,
-                slug=f"tin-so-{i}-ve-{rng.choice(WORDS)}",
+                slug=f"tin-so-{i}-ve-chu-de-{i % 17}",
                 title=_sentence(rng)[:90],
                 sapo=_sentence(rng),
                 paragraphs=paragraphs,

@@ -74,8 +74,26 @@ def write_article(root: Path, article: SiteArticle) -> Path:
     return target
 
 
+_cache: dict[Path, tuple[tuple[int, int], list[SiteArticle]]] = {}
+_cache_lock = threading.Lock()
+
+
 def load_articles(root: Path) -> list[SiteArticle]:
-    """All articles, newest first."""
+    """All articles, newest first (re-read only when the folder changes)."""
+    folder = root / "articles"
+    stat = folder.stat()
+    key = (stat.st_mtime_ns, stat.st_ino)
+    with _cache_lock:
+        cached = _cache.get(folder)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+    found = _read_articles(root)
+    with _cache_lock:
+        _cache[folder] = (key, found)
+    return found
+
+
+def _read_articles(root: Path) -> list[SiteArticle]:
     found = []
     for path in (root / "articles").glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))

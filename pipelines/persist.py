@@ -27,9 +27,13 @@ from pipelines.text import document_text, legacy_encoding
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ArticlePipeline", "CleanedPage", "clean_page"]
+__all__ = ["ArticlePipeline", "CleanedPage", "articles_queued", "clean_page"]
 
 POOL_THRESHOLD = 4  # articles in a round before worker processes pay for themselves
+
+# A Scrapy signal (any unique object): the spider sends it with ``count=`` after it queues
+# article requests, so the worker pool starts while the pages are still downloading.
+articles_queued = object()
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,10 @@ def clean_page(
     )
 
 
+def _warm() -> None:
+    """Runs once per worker at pool start, so workers exist before the first page."""
+
+
 class ArticlePipeline:
     """Stores each new article with its hits, alerts and deliveries."""
 
@@ -82,7 +90,13 @@ class ArticlePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticlePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline._on_articles_queued, signal=articles_queued)
+        return pipeline
+
+    def _on_articles_queued(self, count: int) -> None:
+        if count > POOL_THRESHOLD:
+            self._executor(count)
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -92,12 +106,17 @@ class ArticlePipeline:
         self.canon: Callable[[str], str] = spider.canon
         self.same_site: Callable[[str], bool] = spider.canon.same_site
 
-    def _executor(self) -> Executor:
+    def _executor(self, queued: int = 0) -> Executor:
         if self._pool is None:
-            requested = self.crawler.stats.get_value("newswatch/articles/requested", 0)
-            if requested > POOL_THRESHOLD and self.workers > 1:
+            if queued > POOL_THRESHOLD and self.workers > 1:
+                # forkserver, not fork: this process has threads (Twisted's, ours). The
+                # server imports the cleaner once; each worker forks from it ready to go.
                 ctx = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                ctx.set_forkserver_preload(["pipelines.persist"])
+                pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                for _ in range(self.workers):
+                    pool.submit(_warm)
+                self._pool = pool
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
         return self._pool

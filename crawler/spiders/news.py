@@ -45,6 +45,7 @@ from crawler.discover import (
     robots_sitemaps,
 )
 from crawler.urls import source_canon
+from pipelines.persist import articles_queued
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +207,8 @@ class NewsSpider(scrapy.Spider):
             wanted[url] = item
         seen = self.store.seen(wanted)
         fresh = [u for u in wanted if u not in seen]
+        if fresh:
+            self.crawler.signals.send_catch_log(articles_queued, count=len(fresh))
         for url in fresh:
             if len(self.scheduled) >= self.max_articles:
                 self.crawler.stats.inc_value("newswatch/articles/deferred")
