@@ -87,9 +87,13 @@ def test_boilerplate_is_not_in_the_text(article: Extracted, boilerplate: str) ->
     assert boilerplate not in article.text
 
 
+def test_a_caption_printed_twice_appears_at_most_once(article: Extracted) -> None:
+    assert article.text.count("Phối cảnh tuyến phố sau khi mở rộng") <= 1
+
+
 def test_paragraphs_are_separated_by_a_blank_line(article: Extracted) -> None:
     paragraphs = article.text.split("\n\n")
-    assert len(paragraphs) == 1 + len(BODY)
+    assert len(paragraphs) == 2 + len(BODY)  # sapo, body, and the repeated caption once
     assert all(p == p.strip() and p for p in paragraphs)
 
 
