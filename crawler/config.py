@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from crawler.yamlsrc import Located, interpolate, load_located
 from pipelines.channels import Channel, build_channel
+from pipelines.clean import check_selector
 from pipelines.errors import ConfigError, Problem
 from pipelines.match import Watch, parse_watches
 
@@ -249,6 +250,10 @@ def _parse_source(
         doc.error((*path, "every"), "must be more than 0")
     fields["aliases"] = tuple(_str_list(doc, (*path, "aliases"), merged.get("aliases")))
     fields["drop"] = tuple(_str_list(doc, (*path, "drop"), merged.get("drop")))
+    for j, selector in enumerate(fields["drop"]):
+        why = check_selector(selector)
+        if why:
+            doc.error((*path, "drop", j) if "drop" in item else ("defaults", "drop", j), why)
     fields["user_agent"] = str(merged.get("user_agent") or DEFAULT_USER_AGENT)
     enabled = merged.get("enabled", True)
     if not isinstance(enabled, bool):

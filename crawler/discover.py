@@ -186,8 +186,8 @@ def infer_article_pattern(urls: Iterable[str], host: str) -> str | None:
     suffix = Counter(u.rsplit(".", 1)[-1] for u in hits).most_common(1)[0][0]
     lengths = [len(m.group(1)) for u in hits if (m := re.search(r"(\d+)\.[a-z]+$", u))]
     low, high = (min(lengths), max(lengths)) if lengths else (4, 20)
-    scheme = urlsplit(hits[0]).scheme
+    first = urlsplit(hits[0])
     return (
-        f"^{scheme}://{re.escape(host)}/(?:[a-z0-9-]+/)*[a-z0-9-]+-(?:post)?"
+        f"^{first.scheme}://{re.escape(first.netloc)}/(?:[a-z0-9-]+/)*[a-z0-9-]+-(?:post)?"
         f"\\d{{{low},{high}}}\\.{re.escape(suffix)}$"
     )

@@ -6,6 +6,7 @@ the boilerplate real sites carry (navigation, "Tin liên quan" boxes, a share ba
 "Phiên bản di động" footer), and derives from them an RSS feed, a news sitemap, section
 listings, a homepage with ``<link rel=alternate>`` and a ``robots.txt`` naming the sitemap.
 A file added while the server runs is published at once (feed and sitemap change).
+``/m`` is a mobile edition whose article pages name the desktop URL as canonical.
 
 Every response carries an ETag and Last-Modified and answers conditional requests with
 304, like a well-behaved CMS; each request is appended to ``ROOT/requests.jsonl`` so tests
@@ -199,6 +200,12 @@ class Renderer:
             return 200, "text/html; charset=utf-8", self.listing(articles, None)
         if path.lstrip("/") in SECTIONS:
             return 200, "text/html; charset=utf-8", self.listing(articles, path.lstrip("/"))
+        if path == "/m":
+            # The mobile edition: the same articles under /m/…, each page naming the desktop
+            # URL as <link rel=canonical>, as CMSs do.
+            html_text = self.listing(articles, None).replace('href="/', 'href="/m/')
+            return 200, "text/html; charset=utf-8", html_text
+        path = path.removeprefix("/m")
         for art in articles:
             if art.path == path:
                 others = [a for a in articles if a.id != art.id]

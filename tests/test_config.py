@@ -77,14 +77,16 @@ def test_every_problem_is_listed_with_its_line(cfg_dir: Path, tmp_path: Path) ->
         "    listings: [https://example.vn/x]\n"
         "    every: soon\n"  # line 7: not a duration
         "    article_url: '([a-z'\n"  # line 8: bad regex
-        "    concurrency: two\n"
-    )  # line 9: wrong type
+        "    concurrency: two\n"  # line 9: wrong type
+        "    drop: ['div[']\n"  # line 10: not a CSS selector
+    )
     errors = _errors(cfg_dir, tmp_path)
     joined = "\n".join(errors)
     assert "sources.yaml:5: sources.1.hom: unknown key" in joined
     assert "sources.yaml:7: sources.1.every:" in joined
     assert "sources.yaml:8: sources.1.article_url: bad regular expression" in joined
     assert "sources.yaml:9: sources.1.concurrency:" in joined
+    assert "sources.yaml:10: sources.1.drop.0: invalid CSS selector" in joined
 
 
 def test_required_env_var_is_an_error(

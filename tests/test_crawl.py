@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -182,3 +183,56 @@ def test_slow_source_is_killed_at_its_timeout(tmp_path: Path) -> None:
     assert "cham: timeout" in result.stdout and "nhanh: ok, 1 new" in result.stdout
     status = run_cli("--config", cfg, "--data", tmp_path / "var", "status", "--json")
     assert status.returncode == 0, status.stderr
+
+
+def test_home_only_source_discovers_feed_sitemap_and_articles(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    cfg = write_config(
+        tmp_path / "config",
+        f"defaults: {{delay: 0s}}\nsources:\n  - name: chi-home\n    home: {site.url}\n",
+    )
+    result = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json")
+    assert result.returncode == 0, result.stderr
+    assert _summary(result.stdout)["new_articles"] == 3
+    paths = {r["path"] for r in site.request_log()}
+    assert {"/robots.txt", "/rss/home.rss", "/sitemap.xml", "/"} <= paths
+
+
+def test_page_whose_canonical_is_stored_is_not_stored_twice(site: NewsSite, tmp_path: Path) -> None:
+    cfg = write_config(
+        tmp_path / "config",
+        "defaults: {delay: 0s}\nsources:\n"
+        + site_source("tintudo", site.url, "    article_url: '/(m/)?[a-z0-9-]+-\\d+\\.html$'\n"),
+    )
+    data = tmp_path / "var"
+    assert (
+        _summary(run_cli("--config", cfg, "--data", data, "crawl", "--json").stdout)["new_articles"]
+        == 3
+    )
+    (cfg / "sources.yaml").write_text(
+        "defaults: {delay: 0s}\nsources:\n"
+        f"  - name: tintudo\n    listings: [{site.url}m]\n"
+        "    article_url: '/m/[a-z0-9-]+-\\d+\\.html$'\n",
+        encoding="utf-8",
+    )
+    mobile = _summary(run_cli("--config", cfg, "--data", data, "crawl", "--json").stdout)
+    assert mobile["new_articles"] == 0 and mobile["alerts"] == 0
+    assert any(r["path"].startswith("/m/") for r in site.request_log())
+    with sqlite3.connect(data / "newswatch.db") as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (3,)
+
+
+def test_discover_prints_a_ready_to_paste_entry(site: NewsSite, tmp_path: Path) -> None:
+    result = run_cli("discover", site.url, "--name", "tintudo")
+    assert result.returncode == 0, result.stderr
+    assert f"home: {site.url}" in result.stdout
+    assert f"- {site.url}rss/home.rss" in result.stdout
+    assert f"- {site.url}sitemap.xml" in result.stdout
+    pattern = re.search(r"article_url: '([^']+)'", result.stdout)
+    assert pattern is not None
+    assert re.search(pattern.group(1), site.url + "tin-moi-nhat-123456.html")
+    entry = tmp_path / "config"
+    write_config(entry, "sources:\n" + result.stdout + "\n")
+    check = run_cli("--config", entry, "--data", tmp_path / "var", "check-config")
+    assert check.returncode == 0, check.stderr
