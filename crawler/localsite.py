@@ -7,6 +7,8 @@ the boilerplate real sites carry (navigation, "Tin liên quan" boxes, a share ba
 listings, a homepage with ``<link rel=alternate>`` and a ``robots.txt`` naming the sitemap.
 A file added while the server runs is published at once (feed and sitemap change).
 ``/m`` is a mobile edition whose article pages name the desktop URL as canonical.
+``ROOT/faults.json`` (``{"/rss/home.rss": [503, 429]}``) makes the next requests of a path
+fail with those statuses (and ``Retry-After: 1``), to test retries.
 
 Every response carries an ETag and Last-Modified and answers conditional requests with
 304, like a well-behaved CMS; each request is appended to ``ROOT/requests.jsonl`` so tests
@@ -229,7 +231,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if status == 200 and self._not_modified(etag, modified):
             status, body = 304, b""
+        fault = srv.next_fault(self.path)
+        if fault is not None:
+            status, body = fault, f"<h1>{fault}</h1>".encode()
         self.send_response(status)
+        if fault is not None:
+            self.send_header("Retry-After", "1")
         if status != 304:
             self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -283,6 +290,20 @@ class _Server(ThreadingHTTPServer):
 
                 self._first_seen[key] = datetime.now(UTC).replace(microsecond=0)
             return self._first_seen[key]
+
+    def next_fault(self, path: str) -> int | None:
+        """A status to answer instead (``ROOT/faults.json``: path -> statuses, consumed)."""
+        faults_file = self.root / "faults.json"
+        with self._lock:
+            if not faults_file.exists():
+                return None
+            faults = json.loads(faults_file.read_text(encoding="utf-8"))
+            queue = faults.get(path.split("?", 1)[0]) or []
+            if not queue:
+                return None
+            status = int(queue.pop(0))
+            faults_file.write_text(json.dumps(faults), encoding="utf-8")
+            return status
 
     def log_request_line(self, entry: dict[str, Any]) -> None:
         with self._lock, (self.root / "requests.jsonl").open("a", encoding="utf-8") as fh:

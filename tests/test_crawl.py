@@ -236,3 +236,16 @@ def test_discover_prints_a_ready_to_paste_entry(site: NewsSite, tmp_path: Path) 
     write_config(entry, "sources:\n" + result.stdout + "\n")
     check = run_cli("--config", entry, "--data", tmp_path / "var", "check-config")
     assert check.returncode == 0, check.stderr
+
+
+def test_overloaded_site_is_retried_after_its_retry_after(site: NewsSite, tmp_path: Path) -> None:
+    cfg = write_config(
+        tmp_path / "config",
+        f"defaults: {{delay: 0s}}\nsources:\n  - name: tintudo\n    feeds: [{site.url}rss/home.rss]\n",
+    )
+    site.fail_next("/rss/home.rss", 429, 503)
+    result = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json")
+    assert result.returncode == 0, result.stderr
+    assert _summary(result.stdout)["new_articles"] == 3
+    feed = [r for r in site.request_log() if r["path"] == "/rss/home.rss"]
+    assert [r["status"] for r in feed] == [429, 503, 200]

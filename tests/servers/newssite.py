@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 import tempfile
@@ -95,6 +96,13 @@ class NewsSite:
         )
         write_article(self.root, art)
         return self.url.rstrip("/") + art.path
+
+    def fail_next(self, path: str, *statuses: int) -> None:
+        """The next requests of ``path`` are answered with these statuses, in order."""
+        faults_file = self.root / "faults.json"
+        faults = json.loads(faults_file.read_text()) if faults_file.exists() else {}
+        faults[path] = list(statuses)
+        faults_file.write_text(json.dumps(faults))
 
     def request_log(self) -> list[dict[str, Any]]:
         """Every request answered so far: path, status, bytes, conditional, ua."""
