@@ -31,14 +31,16 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from pipelines import outbox
+from pipelines import channel_state, outbox
 from pipelines.alertqueue import format_deliveries, list_deliveries, queue_counts, retry_dead
-from pipelines.channels import Channel, Rate
+from pipelines.channels import Channel, scrub
+from pipelines.digests import form_burst_digests, form_scheduled_digests
 from pipelines.errors import DeliveryError, PermanentDeliveryError
-from pipelines.render import Hit, Item, Message
+from pipelines.pacing import SCHEDULE, BreakerPolicy, TokenBucket, human_delay
+from pipelines.render import sample_message
 from pipelines.store import Store, utcnow
 
 __all__ = [
@@ -56,18 +58,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Delay before each attempt (seconds); after the last one the delivery is dead.
-SCHEDULE: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 DEFAULT_LEASE = 60.0
-
-
-@dataclass(frozen=True)
-class BreakerPolicy:
-    """Open after ``threshold`` failures in a row; cooldown doubles up to ``max_cooldown``."""
-
-    threshold: int = 5
-    cooldown: float = 60.0
-    max_cooldown: float = 3600.0
 
 
 @dataclass
@@ -87,45 +78,6 @@ class _Outcome:
     started: datetime
     answer: str = ""
     error: DeliveryError | None = None
-
-
-class TokenBucket:
-    """``rate.count`` tokens, refilled continuously over ``rate.per`` seconds."""
-
-    def __init__(self, rate: Rate, now: datetime) -> None:
-        self.rate = rate
-        self.tokens = float(rate.count)
-        self.at = now
-
-    def take(self, wanted: int, now: datetime) -> int:
-        elapsed = max(0.0, (now - self.at).total_seconds())
-        self.tokens = min(
-            float(self.rate.count), self.tokens + elapsed * self.rate.count / self.rate.per
-        )
-        self.at = now
-        granted = min(wanted, int(self.tokens))
-        self.tokens -= granted
-        return granted
-
-    def give_back(self, n: int) -> None:
-        self.tokens = min(float(self.rate.count), self.tokens + n)
-
-
-_URL = re.compile(r"(https?://[^/\s?#]+)[^\s]*")
-_BOT_TOKEN = re.compile(r"bot\d+:[\w-]+")
-
-
-def scrub(text: str) -> str:
-    """Last line of defence before a text is stored or logged: no URL paths, no bot tokens."""
-    return _BOT_TOKEN.sub("bot<token>", _URL.sub(r"\1/…", text))
-
-
-def human_delay(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
 
 
 def _lease_from_env() -> float:
@@ -241,8 +193,9 @@ class Dispatcher:
                 )
 
     def _drain(self, name: str, summary: DispatchSummary) -> None:
-        if not outbox.acquire_channel(self.store, name, self.owner, self.clock(), self.lease):
-            waiting = outbox.due_by_channel(self.store, self.clock()).get(name, 0)
+        now = self.clock()
+        if not channel_state.acquire_channel(self.store, name, self.owner, now, self.lease):
+            waiting = outbox.due_by_channel(self.store, now).get(name, 0)
             with self._lock:
                 summary.skipped += waiting
             log.info("channel %s is being served by another dispatcher", name)
@@ -250,18 +203,18 @@ class Dispatcher:
         try:
             self._drain_owned(name, summary)
         finally:
-            outbox.release_channel(self.store, name, self.owner)
+            channel_state.release_channel(self.store, name, self.owner)
 
     def _drain_owned(self, name: str, summary: DispatchSummary) -> None:
         channel = self.channels[name]
         tried: set[str] = set()
         now = self.clock()
-        outbox.form_scheduled_digests(self.store, name, self._held_schedules(), self.timezone, now)
-        outbox.form_burst_digests(self.store, name, channel.burst, self.held, now)
+        form_scheduled_digests(self.store, name, self._held_schedules(), self.timezone, now)
+        form_burst_digests(self.store, name, channel.burst, self.held, now)
         while not self._stop.is_set():
             now = self.clock()
             limit = self._allowed(name, channel, now, summary)
-            if limit == 0 or not outbox.acquire_channel(
+            if limit == 0 or not channel_state.acquire_channel(
                 self.store, name, self.owner, now, self.lease
             ):
                 return
@@ -282,7 +235,7 @@ class Dispatcher:
 
     def _allowed(self, name: str, channel: Channel, now: datetime, summary: DispatchSummary) -> int:
         """How many sends may start now on this channel (0: stop for this round)."""
-        state = outbox.channel_states(self.store).get(name, {})
+        state = channel_state.channel_states(self.store).get(name, {})
         reason = ""
         if state.get("disabled_at"):
             reason = f"disabled ({state.get('disabled_reason')})"
@@ -339,7 +292,7 @@ class Dispatcher:
                 started=outcome.started,
                 detail=scrub(outcome.answer),
             )
-            outbox.update_channel(
+            channel_state.update_channel(
                 self.store, name, failures=0, cooldown=0, open_until=None, last_success_at=now
             )
             with self._lock:
@@ -410,7 +363,7 @@ class Dispatcher:
 
     def _trip(self, name: str, now: datetime, error: DeliveryError, text: str) -> None:
         """Count a failure on the breaker; honour a channel-wide Retry-After pause."""
-        state = outbox.channel_states(self.store).get(name, {})
+        state = channel_state.channel_states(self.store).get(name, {})
         failures = int(state.get("failures") or 0) + 1
         values: dict[str, Any] = {
             "failures": failures,
@@ -437,10 +390,10 @@ class Dispatcher:
                     exclude=name,
                     now=now,
                 )
-        outbox.update_channel(self.store, name, **values)
+        channel_state.update_channel(self.store, name, **values)
 
     def _disable(self, name: str, text: str, now: datetime) -> None:
-        outbox.update_channel(self.store, name, disabled_at=now, disabled_reason=text[:500])
+        channel_state.update_channel(self.store, name, disabled_at=now, disabled_reason=text[:500])
         self._notify_ops(
             f"channel-disabled:{name}:{now.isoformat()}",
             f"Channel {name} disabled",
@@ -464,27 +417,6 @@ def enqueue_notice(store: Store, key: str, title: str, text: str, channels: Sequ
     idempotent on ``key`` (same key twice = queued once). Sent by the same Dispatcher as
     ``"type": "newswatch.notice"`` for webhooks, a plain email, a chat text."""
     return outbox.enqueue_notice(store, key, title, text, channels, utcnow())
-
-
-def sample_message() -> Message:
-    """A made-up Vietnamese alert for ``newswatch test-alert`` (not from any real site)."""
-    now = datetime.now(UTC)
-    snippet = (
-        "UBND quận Hai Bà Trưng tổ chức hội nghị triển khai kế hoạch chỉnh trang đô thị năm 2026."
-    )
-    item = Item(
-        watch="newswatch-test",
-        label="Tin thử nghiệm / test alert",
-        url="https://example.vn/tin-thu-nghiem-123.html",
-        title="Quận Hai Bà Trưng triển khai kế hoạch chỉnh trang đô thị",
-        source="example.vn",
-        published=now,
-        snippet=snippet,
-        hits=(Hit("quận Hai Bà Trưng", "quận Hai Bà Trưng", 5, 22),),
-        message_id="",
-    )
-    message_id = f"nw_test_{int(now.timestamp() * 1000):x}"
-    return Message("alert", message_id, items=(item,))
 
 
 def send_test_alert(channel: Channel) -> str:

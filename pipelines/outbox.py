@@ -16,13 +16,12 @@ expires without spending a step of the retry schedule.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pipelines.render import Hit, Item, Message
@@ -30,8 +29,6 @@ from pipelines.store import (
     Store,
     alerts,
     articles,
-    channel_leases,
-    channel_state,
     deliveries,
     delivery_attempts,
     digest_members,
@@ -43,20 +40,17 @@ from pipelines.store import (
 
 __all__ = [
     "ACTIVE",
-    "MAX_DIGEST",
+    "MAX_INTERRUPTED",
     "Job",
     "claim",
     "due_by_channel",
     "enqueue_notice",
     "finish",
-    "form_burst_digests",
-    "form_scheduled_digests",
+    "lease_free",
     "load_message",
-    "next_boundary",
 ]
 
 ACTIVE = ("pending", "retrying")
-MAX_DIGEST = 50
 MAX_INTERRUPTED = 10
 Source = Literal["delivery", "notice"]
 
@@ -84,12 +78,12 @@ def _table(source: Source) -> Table:
     return deliveries if source == "delivery" else notice_deliveries
 
 
-def _free(table: Table, now: datetime) -> Any:
+def lease_free(table: Table, now: datetime) -> Any:
     return or_(table.c.lease_until.is_(None), table.c.lease_until <= now)
 
 
 def _due(table: Table, now: datetime) -> Any:
-    return and_(table.c.status.in_(ACTIVE), table.c.next_attempt <= now, _free(table, now))
+    return and_(table.c.status.in_(ACTIVE), table.c.next_attempt <= now, lease_free(table, now))
 
 
 # -- reading what is due ---------------------------------------------------------------------
@@ -196,7 +190,7 @@ def _claim_one(
         return None
     claimed = conn.execute(
         update(table)
-        .where(table.c.id.in_(ids), _free(table, now), table.c.status.in_(ACTIVE))
+        .where(table.c.id.in_(ids), lease_free(table, now), table.c.status.in_(ACTIVE))
         .values(lease_until=lease_until)
     ).rowcount
     if claimed != len(ids):
@@ -353,135 +347,6 @@ def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
     return tuple(items)
 
 
-# -- digests -------------------------------------------------------------------------------
-
-
-def digest_id_for(message_ids: Iterable[str]) -> str:
-    """A digest's stable id: derived from the ids of the alerts it contains."""
-    joined = "\n".join(sorted(message_ids))
-    return "nwd_" + hashlib.sha256(joined.encode()).hexdigest()[:32]
-
-
-def next_boundary(created: datetime, schedule: str, timezone: str) -> datetime:
-    """When the digest holding an alert created at ``created`` is due (aware UTC)."""
-    zone = ZoneInfo(timezone)
-    local = created.astimezone(zone)
-    if schedule == "hourly":
-        boundary = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    else:
-        hour, minute = (int(p) for p in schedule.partition("@")[2].split(":"))
-        boundary = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        if boundary <= local:
-            boundary = (boundary.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=zone)
-    return boundary.astimezone(created.tzinfo)
-
-
-def _fresh(channel: str, now: datetime) -> Any:
-    """Due, never tried, not yet in a digest."""
-    return and_(
-        deliveries.c.channel == channel,
-        deliveries.c.status == "pending",
-        deliveries.c.attempts == 0,
-        deliveries.c.next_attempt <= now,
-        _free(deliveries, now),
-        deliveries.c.id.not_in(select(digest_members.c.delivery_id)),
-    )
-
-
-def form_scheduled_digests(
-    store: Store, channel: str, schedules: dict[str, str], timezone: str, now: datetime
-) -> int:
-    """Hold alerts of hourly/daily watches until their boundary, then group them; returns
-    the number of digests formed."""
-    if not schedules:
-        return 0
-    formed = 0
-    with store.begin() as conn:
-        rows = conn.execute(
-            select(
-                deliveries.c.id, deliveries.c.message_id, deliveries.c.created_at, alerts.c.watch
-            )
-            .join(alerts, alerts.c.id == deliveries.c.alert_id)
-            .where(_fresh(channel, now), alerts.c.watch.in_(list(schedules)))
-            .order_by(deliveries.c.id)
-        ).all()
-    by_watch: dict[str, list[Any]] = {}
-    for row in rows:
-        by_watch.setdefault(row.watch, []).append(row)
-    for watch, group in by_watch.items():
-        schedule = schedules[watch]
-        boundary = next_boundary(min(r.created_at for r in group), schedule, timezone)
-        ids = [r.id for r in group]
-        if boundary <= now:
-            for start in range(0, len(group), MAX_DIGEST):
-                chunk = group[start : start + MAX_DIGEST]
-                formed += _form(
-                    store, channel, schedule, [(r.id, r.message_id) for r in chunk], now
-                )
-        else:
-            with store.begin() as conn:
-                conn.execute(
-                    update(deliveries)
-                    .where(deliveries.c.id.in_(ids), _free(deliveries, now))
-                    .values(next_attempt=boundary)
-                )
-    return formed
-
-
-def form_burst_digests(
-    store: Store, channel: str, burst: int, held: Iterable[str], now: datetime
-) -> int:
-    """More than ``burst`` fresh alerts due on one channel: group them into digests."""
-    if burst <= 0:
-        return 0
-    held = list(held)
-    with store.engine.connect() as conn:
-        query = (
-            select(deliveries.c.id, deliveries.c.message_id)
-            .join(alerts, alerts.c.id == deliveries.c.alert_id)
-            .where(_fresh(channel, now))
-            .order_by(deliveries.c.id)
-        )
-        if held:
-            query = query.where(alerts.c.watch.not_in(held))
-        rows = [(r.id, r.message_id) for r in conn.execute(query)]
-    if len(rows) <= burst:
-        return 0
-    return sum(
-        _form(store, channel, "burst", rows[i : i + MAX_DIGEST], now)
-        for i in range(0, len(rows), MAX_DIGEST)
-    )
-
-
-def _form(
-    store: Store, channel: str, reason: str, members: Sequence[tuple[int, str]], now: datetime
-) -> int:
-    message_id = digest_id_for(m for _, m in members)
-    try:
-        with store.begin() as conn:
-            digest_id = conn.execute(
-                insert(digests).values(
-                    message_id=message_id,
-                    channel=channel,
-                    reason=reason,
-                    created_at=now,
-                )
-            ).inserted_primary_key
-            assert digest_id is not None
-            conn.execute(
-                insert(digest_members),
-                [{"delivery_id": d, "digest_id": digest_id[0]} for d, _ in members],
-            )
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_([d for d, _ in members]))
-                .values(next_attempt=now)
-            )
-    except IntegrityError:
-        return 0  # another dispatcher grouped (some of) them first
-    return 1
-
-
 # -- notices -------------------------------------------------------------------------------
 
 
@@ -511,65 +376,3 @@ def enqueue_notice(
     except IntegrityError:
         return False
     return True
-
-
-# -- channel state -------------------------------------------------------------------------
-
-
-def channel_states(store: Store) -> dict[str, dict[str, Any]]:
-    with store.engine.connect() as conn:
-        return {row["channel"]: dict(row) for row in conn.execute(select(channel_state)).mappings()}
-
-
-def update_channel(store: Store, channel: str, **values: Any) -> None:
-    """Upsert one channel's state row."""
-    with store.begin() as conn:
-        done = conn.execute(
-            update(channel_state).where(channel_state.c.channel == channel).values(**values)
-        ).rowcount
-        if not done:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        insert(channel_state).values(
-                            **{"channel": channel, "failures": 0, "cooldown": 0, **values}
-                        )
-                    )
-            except IntegrityError:
-                conn.execute(
-                    update(channel_state).where(channel_state.c.channel == channel).values(**values)
-                )
-
-
-def acquire_channel(store: Store, channel: str, owner: str, now: datetime, lease: float) -> bool:
-    """Take (or renew) the channel for ``owner`` until ``now + lease``; False if another
-    dispatcher holds it. A crashed owner's hold simply expires."""
-    until = now + timedelta(seconds=lease)
-    with store.begin() as conn:
-        taken = conn.execute(
-            update(channel_leases)
-            .where(
-                channel_leases.c.channel == channel,
-                or_(channel_leases.c.owner == owner, channel_leases.c.until <= now),
-            )
-            .values(owner=owner, until=until)
-        ).rowcount
-        if taken:
-            return True
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    insert(channel_leases).values(channel=channel, owner=owner, until=until)
-                )
-        except IntegrityError:
-            return False
-    return True
-
-
-def release_channel(store: Store, channel: str, owner: str) -> None:
-    with store.begin() as conn:
-        conn.execute(
-            delete(channel_leases).where(
-                channel_leases.c.channel == channel, channel_leases.c.owner == owner
-            )
-        )

@@ -17,7 +17,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
@@ -33,6 +33,7 @@ __all__ = [
     "discord_payload",
     "email_message",
     "plain_text",
+    "sample_message",
     "slack_text",
     "webhook_payload",
 ]
@@ -366,3 +367,24 @@ def discord_payload(message: Message) -> dict[str, Any]:
     body["content"] = discord_escape(one_line(content, 1900))
     body["embeds"] = embeds
     return body
+
+
+def sample_message() -> Message:
+    """A made-up Vietnamese alert for ``newswatch test-alert`` (not from any real site)."""
+    now = datetime.now(UTC)
+    snippet = (
+        "UBND quận Hai Bà Trưng tổ chức hội nghị triển khai kế hoạch chỉnh trang đô thị năm 2026."
+    )
+    item = Item(
+        watch="newswatch-test",
+        label="Tin thử nghiệm / test alert",
+        url="https://example.vn/tin-thu-nghiem-123.html",
+        title="Quận Hai Bà Trưng triển khai kế hoạch chỉnh trang đô thị",
+        source="example.vn",
+        published=now,
+        snippet=snippet,
+        hits=(Hit("quận Hai Bà Trưng", "quận Hai Bà Trưng", 5, 22),),
+        message_id="",
+    )
+    message_id = f"nw_test_{int(now.timestamp() * 1000):x}"
+    return Message("alert", message_id, items=(item,))

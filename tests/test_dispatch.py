@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pipelines import outbox
+from pipelines import channel_state, outbox
 from pipelines.channels import Channel, Rate, build_channel
 from pipelines.dispatch import (
     SCHEDULE,
@@ -276,7 +276,7 @@ def test_two_dispatchers_never_serve_one_channel_at_once(
     record_alerts(store, 2)
     clock = Clock()
     # Another process (the service, while someone runs `newswatch dispatch`) holds it.
-    assert outbox.acquire_channel(store, "newsroom", "other-host:1", clock.now, lease=60)
+    assert channel_state.acquire_channel(store, "newsroom", "other-host:1", clock.now, lease=60)
     dispatcher = Dispatcher(store, {"newsroom": webhook(hook, tmp_path)}, clock=clock, lease=60)
     summary = dispatcher.run_once()
     assert (summary.sent, summary.skipped) == (0, 2)
@@ -284,7 +284,7 @@ def test_two_dispatchers_never_serve_one_channel_at_once(
     clock.advance(61)  # its holder died: the hold expires
     assert dispatcher.run_once().sent == 2
     # After a round the channel is free again for anyone.
-    assert outbox.acquire_channel(store, "newsroom", "other-host:1", clock.now, lease=60)
+    assert channel_state.acquire_channel(store, "newsroom", "other-host:1", clock.now, lease=60)
 
 
 def test_attempts_are_logged_without_secrets(store: Store, tmp_path: Path) -> None:

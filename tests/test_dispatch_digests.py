@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.channels import Channel, build_channel
+from pipelines.digests import digest_id_for, next_boundary
 from pipelines.dispatch import Dispatcher, enqueue_notice, list_deliveries, queue_counts
-from pipelines.outbox import digest_id_for, next_boundary
 from pipelines.store import Store
 from tests.servers.seed import Clock, new_store, record_alerts, set_times
 from tests.servers.webhook_receiver import WebhookReceiver

@@ -27,7 +27,7 @@ from pipelines.errors import ConfigError, PathPart, Problem
 if TYPE_CHECKING:
     from pipelines.render import Message
 
-__all__ = ["KINDS", "Channel", "Fields", "Rate", "build_channel", "redact_url"]
+__all__ = ["KINDS", "Channel", "Fields", "Rate", "build_channel", "redact_url", "scrub"]
 
 DEFAULT_BURST = 20
 COMMON_KEYS = ("kind", "max_in_flight", "rate", "burst")
@@ -47,6 +47,15 @@ class Rate:
             raise ValueError(f"expected a rate like 1/s, 20/min or 500/h, got {text!r}")
         per = {"s": 1.0, "m": 60.0, "h": 3600.0}[found.group(2)[0]]
         return cls(int(found.group(1)), per)
+
+
+_URL = re.compile(r"(https?://[^/\s?#]+)[^\s]*")
+_BOT_TOKEN = re.compile(r"bot\d+:[\w-]+")
+
+
+def scrub(text: str) -> str:
+    """Last line of defence before a text is stored or logged: no URL paths, no bot tokens."""
+    return _BOT_TOKEN.sub("bot<token>", _URL.sub(r"\1/…", text))
 
 
 def redact_url(url: str) -> str:
