@@ -52,7 +52,7 @@ class TokenBucket:
 
 
 def human_delay(seconds: float) -> str:
-    """"5 s", "5 min", "2.5 h": a delay as an operator reads it."""
+    """A delay as an operator reads it: "5 s", "5 min", "2.5 h"."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
