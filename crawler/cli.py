@@ -190,7 +190,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         digests = {w.name: w.digest for w in config.watches}
-        summary = Dispatcher(store, config.channels, digests=digests).run_once()
+        summary = Dispatcher(store, config.channels, digests=digests, ops=config.ops).run_once()
     finally:
         store.close()
     for line in summary.errors:

@@ -41,7 +41,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.types import TypeDecorator
 
@@ -416,12 +416,21 @@ class RecordResult:
     watches: list[str] = field(default_factory=list)
 
 
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT just created."""
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - every table here has an integer key
+        raise StoreError("the database returned no id for a new row")
+    return int(key[0])
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a committed alert must survive a power cut, not only a killed process.
+    cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
 
@@ -562,19 +571,21 @@ class Store:
                 return RecordResult(article_id=existing, stored=False, duplicate_of=article.url)
             try:
                 with conn.begin_nested():
-                    article_id = conn.execute(
-                        insert(articles).values(
-                            url=article.url,
-                            source=article.source,
-                            title=article.title,
-                            published=article.published,
-                            author=article.author,
-                            text=article.text,
-                            content_hash=article.content_hash,
-                            fetched_at=now,
-                            flags=",".join(article.flags),
+                    article_id = _new_id(
+                        conn.execute(
+                            insert(articles).values(
+                                url=article.url,
+                                source=article.source,
+                                title=article.title,
+                                published=article.published,
+                                author=article.author,
+                                text=article.text,
+                                content_hash=article.content_hash,
+                                fetched_at=now,
+                                flags=",".join(article.flags),
+                            )
                         )
-                    ).inserted_primary_key[0]
+                    )
             except IntegrityError:
                 return RecordResult(article_id=None, stored=False, duplicate_of=article.url)
             self._mark_seen(conn, article.url, article_id)
@@ -611,14 +622,16 @@ class Store:
                     for h in match.hits
                 ],
             )
-        alert_id = conn.execute(
-            insert(alerts).values(
-                watch=match.watch,
-                label=match.label,
-                article_id=article_id,
-                created_at=now,
+        alert_id = _new_id(
+            conn.execute(
+                insert(alerts).values(
+                    watch=match.watch,
+                    label=match.label,
+                    article_id=article_id,
+                    created_at=now,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         result.alerts += 1
         result.watches.append(match.watch)
         for channel in dict.fromkeys(match.channels):
@@ -639,9 +652,11 @@ class Store:
 
     def start_run(self, source: str) -> int:
         with self.engine.begin() as conn:
-            run_id: int = conn.execute(
-                insert(runs).values(source=source, started_at=utcnow(), status="running")
-            ).inserted_primary_key[0]
+            run_id: int = _new_id(
+                conn.execute(
+                    insert(runs).values(source=source, started_at=utcnow(), status="running")
+                )
+            )
         return run_id
 
     def finish_run(
