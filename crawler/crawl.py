@@ -3,21 +3,18 @@
 Twisted's reactor cannot restart in one process, and a hung or leaking crawl must be
 killable without taking anything else down, so a round of several sources runs each
 source as ``newswatch crawl --source NAME`` in its own child process (own session, hard
-timeout, killed as a group). The child records its run in the store and prints a JSON
-summary as its last stdout line; a child that dies before that is recorded here.
+timeout, killed as a group: :mod:`crawler.supervisor`). The child records its run in the
+store and prints a JSON summary as its last stdout line; a child that dies before that is
+recorded by the supervisor.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,7 +24,7 @@ from pipelines.store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlSummary", "crawl_in_children", "crawl_in_process", "parse_summary"]
+__all__ = ["CrawlSummary", "crawl_in_children", "crawl_in_process", "summary_json"]
 
 
 @dataclass
@@ -40,7 +37,7 @@ class CrawlSummary:
     alerts: int = 0
     requests: int = 0
     fetched: int = 0
-    not_modified: int = 0
+    not_modified: int | None = 0  # None: not reported (a child's summary omits it)
     errors: int = 0
     bytes: int = 0
     duration: float = 0.0
@@ -48,10 +45,10 @@ class CrawlSummary:
 
     def line(self) -> str:
         """Human summary, one line."""
+        unchanged = "" if self.not_modified is None else f" ({self.not_modified} not modified)"
         head = (
             f"{self.source}: {self.status}, {self.new_articles} new, {self.alerts} alerts, "
-            f"{self.requests} requests ({self.not_modified} not modified), "
-            f"{self.duration:.1f}s"
+            f"{self.requests} requests{unchanged}, {self.duration:.1f}s"
         )
         return f"{head} — {self.error}" if self.error else head
 
@@ -138,7 +135,7 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
         + get("newswatch/articles/error")
         + get("log_count/ERROR")
     )
-    reason = stats.get("finish_reason", "unknown")
+    reason = stats.get("finish_reason", "interrupted")
     index_total = get("newswatch/index/requests")
     index_failed = get("newswatch/index/failed")
     problems = list(getattr(spider, "index_errors", []) or [])
@@ -152,87 +149,6 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
         summary.error = f"{len(problems)} index page(s) failed: " + "; ".join(problems[:3])
 
 
-def parse_summary(source: str, stdout: str) -> CrawlSummary | None:
-    """The child's JSON summary (its last line that parses), or None."""
-    for line in reversed(stdout.strip().splitlines()):
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(data, dict) and data.get("source") == source:
-            fields = {k: v for k, v in data.items() if k in CrawlSummary.__dataclass_fields__}
-            return CrawlSummary(**fields)
-    return None
-
-
-def child_command(config: Config, source: str, verbosity: int = 0) -> list[str]:
-    """The command line that crawls one source in a child process."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "crawler.cli",
-        "--config",
-        str(config.config_dir),
-        "--data",
-        str(config.data_dir),
-    ]
-    if verbosity > 0:
-        cmd.append("-v")
-    elif verbosity < 0:
-        cmd.append("-q")
-    return [*cmd, "crawl", "--source", source, "--json"]
-
-
-def run_child(
-    cmd: Sequence[str], source: SourceConfig, store: Store, grace: float = 5.0
-) -> CrawlSummary:
-    """Run one child crawl with a hard timeout (TERM, TERM again, then KILL the group)."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        list(cmd), stdout=subprocess.PIPE, stderr=None, text=True, start_new_session=True
-    )
-    try:
-        out, _ = proc.communicate(timeout=source.timeout)
-    except subprocess.TimeoutExpired:
-        out = _kill_group(proc, grace)
-        summary = parse_summary(source.name, out) or CrawlSummary(source.name)
-        summary.status = "timeout"
-        summary.error = f"no result after {source.timeout:.0f} s; killed"
-        _record_failure(store, summary)
-        return summary
-    parsed = parse_summary(source.name, out)
-    summary = parsed or CrawlSummary(source.name)
-    if parsed is None:
-        summary = CrawlSummary(
-            source.name,
-            status="crashed",
-            error=f"crawl process exited with status {proc.returncode} without a summary",
-        )
-        _record_failure(store, summary)
-    summary.duration = round(time.monotonic() - started, 3)
-    return summary
-
-
-def _kill_group(proc: subprocess.Popen[str], grace: float) -> str:
-    out = ""
-    for sig, wait in ((signal.SIGTERM, 1.0), (signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            out, _ = proc.communicate(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    return out or ""
-
-
-def _record_failure(store: Store, summary: CrawlSummary) -> None:
-    run_id = store.start_run(summary.source)
-    store.finish_run(run_id, summary.status, detail={"error": summary.error})
-
-
 def crawl_in_children(
     config: Config,
     sources: Sequence[SourceConfig],
@@ -241,13 +157,36 @@ def crawl_in_children(
     parallel: int = 2,
     verbosity: int = 0,
 ) -> list[CrawlSummary]:
-    """One round of several sources, each in its own child; a failure never stops others."""
+    """One round of several sources, each in a supervised child; a failure never stops others.
 
-    def one(src: SourceConfig) -> CrawlSummary:
-        return run_child(child_command(config, src.name, verbosity), src, store)
+    The same :class:`~crawler.supervisor.Supervisor` as the service's: own session, hard
+    timeout (TERM, TERM, KILL), and a run recorded even when the child dies silently.
+    """
+    from crawler.supervisor import Supervisor, crawl_command
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        return list(pool.map(one, sources))
+    async def round_() -> list[CrawlSummary]:
+        command = crawl_command(config.config_dir, config.data_dir, verbosity=verbosity)
+        supervisor = Supervisor(store, command, max_parallel=parallel)
+        outcomes = await asyncio.gather(*(supervisor.crawl(s.name, s.timeout) for s in sources))
+        return [
+            CrawlSummary(
+                source=o.source,
+                status=o.status,
+                new_articles=o.new_articles,
+                alerts=o.alerts,
+                requests=o.requests,
+                fetched=o.fetched,
+                errors=o.errors,
+                bytes=o.nbytes,
+                duration=round(o.duration, 3),
+                error=o.error,
+                not_modified=None,
+            )
+            for o in outcomes
+            if o is not None
+        ]
+
+    return asyncio.run(round_())
 
 
 def summary_json(summary: CrawlSummary) -> str:

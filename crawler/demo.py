@@ -26,7 +26,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
-from crawler.localsite import SiteArticle, iter_serve, write_article
+from crawler.localsite import SiteArticle, iter_serve, read_request_log, write_article
 
 __all__ = ["run_demo"]
 
@@ -119,14 +119,14 @@ def _write_config(folder: Path, site: str, receiver: str) -> None:
 
 def _crawl(config: Path, data: Path) -> dict[str, Any]:
     from crawler.config import load_config
-    from crawler.crawl import child_command, run_child
+    from crawler.crawl import crawl_in_children
     from pipelines.store import Store
 
     cfg = load_config(config, data)
     store = Store.for_data_dir(data)
     store.migrate()
     try:
-        summary = run_child(child_command(cfg, "tintudo-demo", -1), cfg.sources[0], store)
+        [summary] = crawl_in_children(cfg, cfg.sources, store, verbosity=-1)
     finally:
         store.close()
     return summary.__dict__
@@ -186,7 +186,11 @@ def run_demo(*, keep: bool = False, verbosity: int = 0) -> int:
         for payload in receiver.received:
             print(_show(payload))
         before = len(receiver.received)
+        asked = len(read_request_log(tmp / "site"))
         second = _crawl(config, data)
+        second["not_modified"] = sum(
+            1 for r in read_request_log(tmp / "site")[asked:] if r["status"] == 304
+        )
         print(
             f"\nround 2: {second['status']}, {second['new_articles']} new articles, "
             f"{second['requests']} requests ({second['not_modified']} answered 'not "
