@@ -205,17 +205,29 @@ class Service:
         self._jobs = 0
         self._last_state: dict[str, Any] | None = None
         self._tasks: set[asyncio.Future[bool]] = set()
+        self._reloading = asyncio.Lock()
 
     # -- life cycle ---------------------------------------------------------------------
 
     async def run(self) -> int:
-        """Serve until :meth:`request_stop` (SIGTERM/SIGINT); returns the exit status 0."""
+        """Serve until :meth:`request_stop` (SIGTERM/SIGINT); the exit status (0, or 1 when
+        the health endpoint cannot listen)."""
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         try:
+            if self.options.http:
+                # First, so a busy port fails the start before anything else runs.
+                self.http = HealthServer(self.options.http, self.metrics.registry, self._checks())
+                try:
+                    self.http.start()
+                except OSError as exc:
+                    log.error("cannot serve --http %s: %s", self.options.http, exc.strerror)
+                    self.http = None
+                    return 1
+                log.info("serving %s/healthz and %s/metrics", self.http.url, self.http.url)
             self._start()
             heartbeat = asyncio.ensure_future(self._heartbeat())
             await self._stop.wait()
@@ -256,10 +268,6 @@ class Service:
         self.scheduler.start()
         self._init_failure_gauges()
         self._start_dispatcher()
-        if self.options.http:
-            self.http = HealthServer(self.options.http, self.metrics.registry, self._checks())
-            self.http.start()
-            log.info("serving %s/healthz and %s/metrics", self.http.url, self.http.url)
         self._write_state()
         log.info(
             "service started: %d sources, %d watches, channels: %s; ops: %s",
@@ -306,6 +314,12 @@ class Service:
 
     async def reload(self) -> bool:
         """Load the configuration again; on errors keep the running one."""
+        async with self._reloading:
+            if self._stop is not None and self._stop.is_set():
+                return False
+            return await self._reload()
+
+    async def _reload(self) -> bool:
         try:
             config = await asyncio.to_thread(self.loader)
         except ConfigError as exc:

@@ -356,3 +356,18 @@ def test_jitter_is_capped_at_half_the_interval() -> None:
     assert trigger_for(Src("a", every=600, jitter=30)).jitter == 30
     assert trigger_for(Src("a", every=2, jitter=0)).jitter is None
     assert misfire_grace(Src("a", every=600, jitter=30)) == 631
+
+
+def test_busy_health_port_fails_the_start_clearly(
+    tmp_path: Path, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        service, dispatcher, _ = make_service(tmp_path, store, Src("a"), http=f"127.0.0.1:{port}")
+        assert asyncio.run(service.run()) == 1
+    assert f"cannot serve --http 127.0.0.1:{port}: Address already in use" in caplog.text
+    assert dispatcher.built == [] and service.rounds == 0
