@@ -243,7 +243,8 @@ def test_discover_prints_a_ready_to_paste_entry(site: NewsSite, tmp_path: Path) 
 def test_overloaded_site_is_retried_after_its_retry_after(site: NewsSite, tmp_path: Path) -> None:
     cfg = write_config(
         tmp_path / "config",
-        f"defaults: {{delay: 0s}}\nsources:\n  - name: tintudo\n    feeds: [{site.url}rss/home.rss]\n",
+        "defaults: {delay: 0s}\nsources:\n"
+        f"  - name: tintudo\n    feeds: [{site.url}rss/home.rss]\n",
     )
     site.fail_next("/rss/home.rss", 429, 503)
     result = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json")
