@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from crawler.instance import InstanceLock, write_state
 from crawler.status import render_status
-from pipelines.store import Store, utcnow
+from pipelines.store import Store, sources, utcnow
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ def status(tmp_path: Path, store: Store, *, as_json: bool) -> str:
 
 
 def test_table_shows_each_source_and_its_trouble(tmp_path: Path, store: Store) -> None:
+    with store.begin() as conn:
+        conn.execute(update(sources).where(sources.c.name == "hanoimoi").values(alarm="failing"))
     text = status(tmp_path, store, as_json=False)
     lines = text.splitlines()
     assert lines[0].startswith("service: not running")
@@ -62,7 +65,7 @@ def test_table_shows_each_source_and_its_trouble(tmp_path: Path, store: Store) -
     ok = next(line for line in lines if line.startswith("tuoitrethudo"))
     assert " ok " in ok and " 4 " in ok and ok.split()[-1] == "-"
     bad = next(line for line in lines if line.startswith("hanoimoi"))
-    assert " timeout " in bad and " 2 " in bad
+    assert " timeout " in bad and " 2 " in bad and bad.split()[-1] == "failing"
     assert "  hanoimoi: no result after the 300 s timeout" in lines
     never = next(line for line in lines if line.startswith("kinhtedothi"))
     assert never.split()[1:4] == ["-", "-", "-"]
