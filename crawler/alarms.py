@@ -182,12 +182,19 @@ class Alarms:
 
     def _load_states(self) -> dict[str, SourceState]:
         with self.store.begin() as conn:
-            firsts: Mapping[str, Any] = dict(
-                conn.execute(
-                    select(runs.c.source, func.min(runs.c.started_at)).group_by(runs.c.source)
-                ).all()
-            )
             rows = conn.execute(select(sources)).mappings().all()
+            # The first run matters only to a source that never found an article; asking for
+            # it alone keeps this cheap on a runs table that grows for months.
+            quiet = [row["name"] for row in rows if row["last_new_at"] is None]
+            firsts: Mapping[str, Any] = {}
+            if quiet:
+                firsts = dict(
+                    conn.execute(
+                        select(runs.c.source, func.min(runs.c.started_at))
+                        .where(runs.c.source.in_(quiet))
+                        .group_by(runs.c.source)
+                    ).all()
+                )
         return {
             row["name"]: SourceState(
                 name=row["name"],
