@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import threading
@@ -371,3 +372,38 @@ def test_busy_health_port_fails_the_start_clearly(
         assert asyncio.run(service.run()) == 1
     assert f"cannot serve --http 127.0.0.1:{port}: Address already in use" in caplog.text
     assert dispatcher.built == [] and service.rounds == 0
+
+
+def test_lock_of_a_killed_service_is_free_at_once(tmp_path: Path) -> None:
+    from crawler.instance import lock_holder
+
+    data = tmp_path / "data"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from crawler.instance import InstanceLock; "
+         "InstanceLock(Path(sys.argv[1])).acquire(); print('locked', flush=True); time.sleep(60)",
+         str(data)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert lock_holder(data) == holder.pid
+        holder.kill()  # kill -9: no chance to clean up
+        holder.wait()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert lock_holder(data) is None
+    with InstanceLock(data):
+        assert lock_holder(data) == os.getpid()
+
+
+def test_the_real_crawl_command_asks_for_the_json_summary(tmp_path: Path) -> None:
+    from crawler.supervisor import crawl_command
+
+    argv = crawl_command(tmp_path / "config", tmp_path / "var", verbosity=-1)("hanoimoi")
+    assert argv[:3] == [sys.executable, "-m", "crawler.cli"]
+    assert argv[-5:] == ["-q", "crawl", "--source", "hanoimoi", "--json"]
