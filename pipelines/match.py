@@ -169,12 +169,16 @@ class Matcher:
         candidates = article.candidates
         for last, tids in self._automaton.iter(fold(text)):
             for tid in tids:
-                candidates.setdefault(tid, []).append(last + 1)
+                ends = candidates.get(tid)
+                if ends is None:
+                    candidates[tid] = [last + 1]
+                else:
+                    ends.append(last + 1)
         triggered: set[int] = set()
+        triggers = self._triggers
         for tid in candidates:
-            watches = self._triggers.get(tid)
-            if watches and article.hits(tid):
-                triggered.update(watches)
+            if tid in triggers and article.hits(tid):
+                triggered.update(triggers[tid])
         results = []
         for index in sorted(triggered):
             found = _evaluate(self._plans[index], article, title_length)
