@@ -203,12 +203,12 @@ def _automaton(patterns: Sequence[Pattern]) -> ahocorasick.Automaton | None:
 def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch | None:
     """Apply the rule of one triggered watch; ``None`` when the article does not match."""
     text, patterns = article.text, article.patterns
-    hits = [(tid, *span) for tid in plan.any for span in article.hits(tid)]
+    hits = [(s, e, tid, f) for tid in plan.any for s, e, f in article.hits(tid)]
     reasons: list[str] = []
     if plan.except_in:
         hits = _drop_excepted(plan, article, hits, reasons)
-    if not hits:
-        return None
+        if not hits:
+            return None
     for tid in plan.all:
         found = article.hits(tid)
         if not found:
@@ -221,28 +221,32 @@ def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch |
         hits = _near(plan, article, hits, reasons)
         if not hits:
             return None
-    hits.sort(key=lambda h: (h[1], h[2]))
-    reasons[:0] = [f"any {patterns[t].text!r} at {s}" for t, s, _, _ in hits]
-    return WatchMatch(
-        plan.watch, [_hit(patterns[t], text, s, e, f, title_length) for t, s, e, f in hits], reasons
-    )
+    hits.sort()
+    reasons[:0] = [f"any {patterns[t].text!r} at {s}" for s, _, t, _ in hits]
+    found_hits = []
+    for s, e, t, f in hits:
+        flags = (*f, "in_title") if s < title_length else f
+        found_hits.append(Hit(patterns[t].text, s, e, text[s:e], make_snippet(text, s, e), flags))
+    return WatchMatch(plan.watch, found_hits, reasons)
 
 
-_AnyHit = tuple[int, int, int, tuple[str, ...]]
+_AnyHit = tuple[int, int, int, tuple[str, ...]]  # start, end, term id, flags
 
 
 def _drop_excepted(
     plan: _Plan, article: _Article, hits: list[_AnyHit], reasons: list[str]
 ) -> list[_AnyHit]:
     excepted = [(s, e, tid) for tid in plan.except_in for s, e, _ in article.hits(tid)]
+    if not excepted:
+        return hits
     kept = []
     for hit in hits:
-        inside = next((x for x in excepted if x[0] <= hit[1] and hit[2] <= x[1]), None)
+        inside = next((x for x in excepted if x[0] <= hit[0] and hit[1] <= x[1]), None)
         if inside is None:
             kept.append(hit)
         else:
             phrase = article.patterns[inside[2]].text
-            reasons.append(f"except_in {phrase!r} removed the hit at {hit[1]}")
+            reasons.append(f"except_in {phrase!r} removed the hit at {hit[0]}")
     return kept
 
 
@@ -252,13 +256,13 @@ def _near(plan: _Plan, article: _Article, hits: list[_AnyHit], reasons: list[str
     for hit in hits:
         best: tuple[int, str] | None = None
         for s, e, tid in partners:
-            gap = _syllables_between(article.text, hit[1], hit[2], s, e, plan.within)
+            gap = _syllables_between(article.text, hit[0], hit[1], s, e, plan.within)
             if gap is not None and (best is None or gap < best[0]):
                 best = (gap, article.patterns[tid].text)
         if best is not None:
             kept.append(hit)
             reasons.append(
-                f"near {best[1]!r} {best[0]} syllables away from the hit at {hit[1]}"
+                f"near {best[1]!r} {best[0]} syllables away from the hit at {hit[0]}"
                 f" (within {plan.within})"
             )
     return kept
@@ -276,14 +280,6 @@ def _syllables_between(text: str, s1: int, e1: int, s2: int, e2: int, within: in
         return None
     count = len(_SYLLABLE.findall(gap))
     return count if count <= within else None
-
-
-def _hit(
-    p: Pattern, text: str, start: int, end: int, flags: tuple[str, ...], title_length: int
-) -> Hit:
-    if start < title_length:
-        flags = (*flags, "in_title")
-    return Hit(p.text, start, end, text[start:end], make_snippet(text, start, end), flags)
 
 
 def matches_to_json(matches: Sequence[WatchMatch]) -> dict[str, object]:

@@ -231,6 +231,8 @@ def compile_query(query: str) -> CompiledQuery:
     group = groups[0]
     if isinstance(group, Op) and group.kind == "NEAR":
         left, right = group.items
+        if isinstance(left, Op) and left.kind == "NEAR":
+            raise QuerySyntaxError("NEAR cannot be chained: use one NEAR per query", group.column)
         return CompiledQuery(
             any=_alternatives(left, "NEAR"),
             all=tuple(singles),
