@@ -239,15 +239,16 @@ def make_articles(megabytes: float, names: Sequence[str], rng: random.Random) ->
 
 def _sentence(names: Sequence[str], rng: random.Random) -> str:
     r = rng.random()
-    # Half the people have a four-syllable name ("Nguyễn Thị Phương Thảo"): candidates
-    # for the three-syllable watched names that whole_name must reject.
-    name = (
-        rng.choice(names)
-        if r < 0.05
-        else person(rng)
-        if r < 0.5
-        else (f"{person(rng)} {rng.choice(GIVEN)}")
-    )
+    # Most people in the news are not watched; three in four here have a four-syllable
+    # name ("Nguyễn Thị Phương Thảo"), which yields candidates for the three-syllable
+    # watched names that whole_name must reject. Density: ~7 watch matches per article at
+    # 10,000 watches, as in the research corpus (notes/matching.md, section 3.3).
+    if r < 0.05:
+        name = rng.choice(names)
+    elif r < 0.25:
+        name = person(rng)
+    else:
+        name = f"{person(rng)} {rng.choice(GIVEN)}"
     place = f"{rng.choice(ADMIN)} {rng.choice(PLACES)}"
     return rng.choice(TEMPLATES).format(
         name=name, place=place, title=rng.choice(TITLES), n=rng.randint(1, 300)
@@ -300,10 +301,14 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def best_rate(count: int, fn: Callable[[], object], repeat: int = 3) -> float:
+    """Items per second of the fastest of ``repeat`` runs (the machine is shared)."""
+    return count / min(timed(fn)[0] for _ in range(repeat))
+
+
 def run(size: int, articles: Sequence[str], megabytes: float, seed: int) -> None:
     """Build one watch list and print its figures."""
-    rng = random.Random(seed + size)
-    config = make_watch_config(size, rng)
+    config = make_watch_config(size, random.Random(seed + size))
     start = time.perf_counter()
     watches, _ = parse_watches(config)
     parse_s = time.perf_counter() - start
@@ -311,34 +316,47 @@ def run(size: int, articles: Sequence[str], megabytes: float, seed: int) -> None
     matcher = Matcher.compile(watches)
     compile_s = time.perf_counter() - start
     n = len(articles)
-
-    def engine() -> int:
-        return sum(len(matcher.match(canonicalize(a))) for a in articles)
-
-    engine_s, matched = timed(engine)
     canonical = [canonicalize(a) for a in articles]
+    matched = sum(len(matcher.match(t)) for t in canonical)
     automaton = bare_automaton(watches)
-    bare_s, _ = timed(lambda: sum(1 for t in canonical for _ in automaton.iter(t)))
     naive = NaiveMatcher(watches)
     sample = articles[: max(5, min(n, 20_000 // size))]
-    naive_s, _ = timed(lambda: [naive.match(a) for a in sample])
-    naive_rate = len(sample) / naive_s
-    engine_rate, bare_rate = n / engine_s, n / bare_s
-    mb_per_article = megabytes / n
+    rates = {
+        "canonicalize only": best_rate(n, lambda: [canonicalize(a) for a in articles]),
+        "matcher (canonical)": best_rate(n, lambda: [matcher.match(t) for t in canonical]),
+        "engine (raw->match)": best_rate(
+            n, lambda: [matcher.match(canonicalize(a)) for a in articles]
+        ),
+        "naive regex loop": best_rate(len(sample), lambda: [naive.match(a) for a in sample], 1),
+        "bare automaton": best_rate(
+            n, lambda: sum(1 for t in canonical for _ in automaton.iter(t))
+        ),
+    }
     print(f"\n== {size:,} watches ({len(watches):,} valid), {n} articles, {megabytes:.2f} MB ==")
-    print(f"compile            {compile_s * 1000:8.1f} ms   (parse YAML mappings {parse_s:.2f} s)")
-    for label, rate in (
-        ("engine", engine_rate),
-        ("naive regex loop", naive_rate),
-        ("bare automaton", bare_rate),
-    ):
-        print(f"{label:<18} {rate:10.1f} articles/s {rate * mb_per_article:8.2f} MB/s")
-    print(f"watch matches      {matched}")
-    print(f"engine / naive     {engine_rate / naive_rate:8.0f}x    (target >= 100x)")
-    print(f"engine / bare scan {engine_rate / bare_rate:8.2f}     (target >= 0.33)")
     print(
-        f"articles/s target  {'met' if engine_rate >= 2000 else 'MISSED'} (>= 2,000); "
-        f"compile target {'met' if compile_s <= 0.5 else 'MISSED'} (<= 0.5 s)"
+        f"compile               {compile_s * 1000:8.1f} ms  (parsing the mappings: {parse_s:.2f} s)"
+    )
+    for label, rate in rates.items():
+        print(f"{label:<21} {rate:9.1f} articles/s {rate * megabytes / n:8.2f} MB/s")
+    print(f"watch matches         {matched} ({matched / n:.1f} per article)")
+    _verdicts(rates, compile_s)
+
+
+def _verdicts(rates: dict[str, float], compile_s: float) -> None:
+    engine, naive = rates["engine (raw->match)"], rates["naive regex loop"]
+    matcher, bare = rates["matcher (canonical)"], rates["bare automaton"]
+    checks = [
+        ("engine / naive", engine / naive, "x", 100.0),
+        ("matcher / bare scan", matcher / bare, "", 1 / 3),
+        ("engine / bare scan", engine / bare, "", 1 / 3),
+        ("engine articles/s", engine, "", 2000.0),
+    ]
+    for label, value, unit, target in checks:
+        verdict = "met" if value >= target else "MISSED"
+        print(f"{label:<21} {value:9.2f}{unit:<2} target >= {target:.2f}{unit}: {verdict}")
+    print(
+        f"{'compile':<21} {compile_s:9.3f} s  target <= 0.5 s: "
+        f"{'met' if compile_s <= 0.5 else 'MISSED'}"
     )
 
 

@@ -167,9 +167,10 @@ class Matcher:
             return []
         article = _Article(text, self._patterns)
         candidates = article.candidates
+        get = candidates.get  # the hottest loop: one pass per candidate
         for last, tids in self._automaton.iter(fold(text)):
             for tid in tids:
-                ends = candidates.get(tid)
+                ends = get(tid)
                 if ends is None:
                     candidates[tid] = [last + 1]
                 else:

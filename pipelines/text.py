@@ -204,8 +204,7 @@ def document_text(title: str, body: str) -> tuple[str, int]:
 # mark byte (à = "aø", ạ = "aï", ả = "aû") and ư/đ as ö/ñ. Real Vietnamese, German, French
 # or Spanish text never puts those characters in those places.
 _TCVN_WORD = re.compile(
-    "[^\\W\\d_][µ¸¶·¹«¬\xad¨©ª¡¢£¤¥¦§»¼½¾]|[µ¸¶·¹«¬\xad¨©ª®¡¢£¤¥¦§»¼½¾][^\\W\\d_]"
-    "|[a-zà-ÿ][ÆÇËÎÏÑÖ×ØÜÞ]"
+    "[^\\W\\d_][µ¸¶·¹«¬¨©ª¡¢£¤¥¦§»¼½¾]|[µ¸¶·¹«¬¨©ª®¡¢£¤¥¦§»¼½¾][^\\W\\d_]|[a-zà-ÿ][ÆÇËÎÏÑÖ×ØÜÞ]"
 )
 _VNI_STRONG = re.compile("[aeiouyAEIOUYôöÔÖ][øïûØÏÛ]")
 _VNI_WEAK = re.compile("[A-Za-z]ö[a-z]|[aeAE][äåëüÄÅËÜ]|\\b[ñÑ][a-zöô]|[a-z]ô[øùûõïØÙÛÕÏ]")
@@ -226,8 +225,8 @@ def legacy_encoding(text: str) -> str | None:
     tcvn = vni_strong = vni_weak = viet = 0
     for word in text.split():
         if _VIETNAMESE.search(word):
-            viet += 1
-        if _TCVN_WORD.search(word):
+            viet += 1  # a legacy word never holds a real Unicode Vietnamese letter
+        elif _TCVN_WORD.search(word):
             tcvn += 1
         if _VNI_STRONG.search(word):
             vni_strong += 1
