@@ -93,16 +93,16 @@ class _Article:
         self.verified: dict[int, list[_Span]] = {}
 
     def hits(self, tid: int) -> list[_Span]:
+        """Verified spans of term ``tid`` (verified on first use)."""
         found = self.verified.get(tid)
         if found is None:
-            found = []
-            ends = self.candidates.get(tid, ())
-            p = self.patterns[tid]
-            width = len(p.key)
-            for end in ends:
-                flags = verify(p, self.text, end - width, end)
-                if flags is not None:
-                    found.append((end - width, end, flags))
+            p, text = self.patterns[tid], self.text
+            width = len(p.text)
+            found = [
+                (end - width, end, flags)
+                for end in self.candidates.get(tid, ())
+                if (flags := verify(p, text, end - width, end)) is not None
+            ]
             self.verified[tid] = found
         return found
 
@@ -178,8 +178,9 @@ class Matcher:
         triggered: set[int] = set()
         triggers = self._triggers
         for tid in candidates:
-            if tid in triggers and article.hits(tid):
-                triggered.update(triggers[tid])
+            watches = triggers.get(tid)
+            if watches is not None and article.hits(tid):
+                triggered.update(watches)
         results = []
         for index in sorted(triggered):
             found = _evaluate(self._plans[index], article, title_length)

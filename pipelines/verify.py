@@ -34,6 +34,7 @@ _TITLE_WORDS = frozenset(
 )
 # "TP. Vinh", "GS. Trưng": a full stop after these is no sentence end.
 _ABBREVIATIONS = _word_set("tp q p tx tt ts gs pgs ths bs ks ls nxb ubnd st mr ms dr th ng")
+_NO_FLAGS: tuple[str, ...] = ()
 _OPENERS = " \"'“‘«([{-–—•*"
 _QUOTES = "\"'“‘«"
 _CLOSERS = "\"'”’»)]"
@@ -88,12 +89,15 @@ def verify(p: Pattern, text: str, start: int, end: int) -> tuple[str, ...] | Non
         if ch.isalnum() or (ch >= "\u0300" and unicodedata.combining(ch)):
             return None
     span = text[start:end]
-    flags: tuple[str, ...] = ()
-    if span != p.text:
-        compared = _compare(p, span)
-        if compared is None:
+    if span == p.text:  # the usual case: written exactly as configured
+        if p.single_capital and not _capital_is_evidence(text, start, end):
             return None
-        flags = compared
+        if p.whole_name and _continues_name(text, end):
+            return None
+        return _NO_FLAGS
+    flags = _compare(p, span)
+    if flags is None:
+        return None
     caps = not p.upper and span.isupper()
     if p.single_capital and not _capital_is_evidence(text, start, end):
         return None
