@@ -223,7 +223,7 @@ def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch |
         hits = _near(plan, article, hits, reasons)
         if not hits:
             return None
-    hits.sort()
+    hits = _outermost(hits)
     reasons[:0] = [f"any {patterns[t].text!r} at {s}" for s, _, t, _ in hits]
     found_hits = []
     for s, e, t, f in hits:
@@ -233,6 +233,21 @@ def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch |
 
 
 _AnyHit = tuple[int, int, int, tuple[str, ...]]  # start, end, term id, flags
+
+
+def _outermost(hits: list[_AnyHit]) -> list[_AnyHit]:
+    """Hits in text order, without those inside a longer hit of the same watch.
+
+    ("quận Hai Bà Trưng" inside "UBND quận Hai Bà Trưng" adds nothing to an alert.)
+    """
+    hits.sort(key=lambda h: (h[0], -h[1]))
+    kept: list[_AnyHit] = []
+    reach = -1
+    for hit in hits:
+        if hit[1] > reach:
+            kept.append(hit)
+            reach = hit[1]
+    return kept
 
 
 def _drop_excepted(
