@@ -223,7 +223,8 @@ def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch |
         hits = _near(plan, article, hits, reasons)
         if not hits:
             return None
-    hits = _outermost(hits)
+    if len(hits) > 1:
+        hits = _outermost(hits)
     reasons[:0] = [f"any {patterns[t].text!r} at {s}" for s, _, t, _ in hits]
     found_hits = []
     for s, e, t, f in hits:

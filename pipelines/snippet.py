@@ -14,26 +14,30 @@ def make_snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) ->
     """About ``width`` characters of the hit's paragraph around ``text[start:end]``.
 
     Cut at spaces so no word is broken; ``…`` marks a cut. A snippet never reaches into
-    the next paragraph (the title is a paragraph of its own).
+    another paragraph (the title is a paragraph of its own).
     """
-    para_start = text.rfind("\n", 0, start) + 1
-    para_end = text.find("\n", end)
-    if para_end < 0:
-        para_end = len(text)
+    size = len(text)
     room = max(0, width - (end - start))
-    left = max(para_start, start - room // 2)
-    right = min(para_end, end + room - (start - left))
-    left = max(para_start, start - (room - (right - end)))  # unused room on the right
-    if left > para_start:
+    left = max(0, start - room // 2)
+    right = min(size, end + room - (start - left))
+    left = max(0, start - (room - (right - end)))  # give unused room on the right to the left
+    # Searching only inside the window keeps this cheap on long paragraphs.
+    newline = text.rfind("\n", left, start)
+    if newline >= 0:
+        left = newline + 1
+    newline = text.find("\n", end, right)
+    if newline >= 0:
+        right = newline
+    cut_left = left > 0 and text[left - 1] != "\n"
+    cut_right = right < size and text[right] != "\n"
+    if cut_left:
         space = text.find(" ", left, start)
         left = space + 1 if space >= 0 else left
-    if right < para_end:
+    if cut_right:
         space = text.rfind(" ", end, right + 1)
         right = space if space >= 0 else right
     body = text[left:right].strip()
-    prefix = "…" if left > para_start else ""
-    suffix = "…" if right < para_end else ""
-    return f"{prefix}{body}{suffix}"
+    return f"{'…' if cut_left else ''}{body}{'…' if cut_right else ''}"
 
 
 def highlight_html(snippet: str, hit_texts: Sequence[str]) -> str:
