@@ -74,11 +74,12 @@ def _cp1252_byte_map() -> dict[str, int]:
 
 
 _BYTE_OF = _cp1252_byte_map()
-_CONT = "[" + "".join(c for c, b in _BYTE_OF.items() if b < 0xC0) + " ]"
+_CONT_CHARS = "".join(c for c, b in _BYTE_OF.items() if b < 0xC0)  # bytes 0x80-0xBF
+_CONT = f"[{_CONT_CHARS} ]"
 _MOJIBAKE_SEQ = re.compile(
     f"[\u00c2-\u00df]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}|[\u00f0-\u00f4]{_CONT}{{3}}"
 )
-_MOJIBAKE_STRONG = re.compile(f"áº|á»|Æ°|Æ¡|Ä‘|Ã{_CONT[:-2]}]")
+_MOJIBAKE_STRONG = re.compile(f"áº|á»|Æ°|Æ¡|Ä‘|Ã[{_CONT_CHARS}]")
 
 
 def _unmojibake(match: re.Match[str]) -> str:
