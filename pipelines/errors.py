@@ -75,8 +75,9 @@ class DeliveryError(NewswatchError):
     The message must never contain a secret or a full webhook URL.
     """
 
-    def __init__(self, message: str, *, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
@@ -85,7 +86,8 @@ class DeliveryError(NewswatchError):
 class PermanentDeliveryError(DeliveryError):
     """Retrying cannot help: the delivery goes dead at once (and 410 disables the channel)."""
 
-    def __init__(self, message: str, *, status: int | None = None,
-                 disable_channel: bool = False) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, disable_channel: bool = False
+    ) -> None:
         super().__init__(message, status=status)
         self.disable_channel = disable_channel
