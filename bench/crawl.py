@@ -124,7 +124,15 @@ def build_site(root: Path, count: int) -> None:
 
 def start_site(root: Path, latency: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.localsite", str(root), "--latency", str(latency)],
+        [
+            sys.executable,
+            "-m",
+            "crawler.localsite",
+            str(root),
+            "--latency",
+            str(latency),
+            "--heavy",
+        ],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -234,9 +242,11 @@ def main() -> None:
     bytes_a = sum(int(r["bytes"]) for r in log_a)
     bytes_d = sum(int(r["bytes"]) for r in log_d)
     index_d = [r for r in log_d if r["path"] != "/robots.txt"]
+    page_kb = sum(int(r["bytes"]) for r in log_a if r["path"].endswith(".html")) / n / 1024
     print(
-        f"site: {args.articles} articles, {args.latency * 1000:.0f} ms latency, "
-        f"{os.cpu_count()} cores; newswatch concurrency {args.concurrency}"
+        f"site: {args.articles} articles (pages of {page_kb:.0f} KB on average), "
+        f"{args.latency * 1000:.0f} ms latency, {os.cpu_count()} cores; "
+        f"newswatch concurrency {args.concurrency}"
     )
     print(
         f"(a) newswatch full round   {n / t_a:8.1f} articles/s  ({n} articles, {t_a:.2f} s, "

@@ -113,9 +113,33 @@ def _e(text: str) -> str:
 class Renderer:
     """Turns the article files into pages, feed, sitemap and listings."""
 
-    def __init__(self, root: Path, base: str) -> None:
+    def __init__(self, root: Path, base: str, heavy: bool = False) -> None:
         self.root = root
         self.base = base.rstrip("/")
+        self.heavy = heavy
+
+    def _portal(self, others: list[SiteArticle]) -> str:
+        """What a real CMS page carries around an article (``--heavy``): a mega-menu, a
+        sidebar of teasers, "most read" lists and an inline state blob, ~100-200 KB."""
+        menu = "".join(
+            f'<li><a href="/{k}?p={i}">{_e(v)} {i}</a></li>'
+            for i in range(40)
+            for k, v in SECTIONS.items()
+        )
+        teasers = "".join(
+            f'<div class="teaser"><a href="{o.path}"><img src="/img/{o.id}.jpg" alt=""></a>'
+            f'<h3><a href="{o.path}">{_e(o.title)}</a></h3><p>{_e(o.sapo)}</p></div>'
+            for o in others[:40]
+        )
+        state = json.dumps(
+            {"items": [{"id": o.id, "title": o.title, "sapo": o.sapo} for o in others[:60]]},
+            ensure_ascii=False,
+        )
+        return (
+            f'<nav class="mega-menu"><ul>{menu}</ul></nav><aside class="sidebar">'
+            f'<h2>Đọc nhiều</h2>{teasers}</aside><script type="application/json" '
+            f'id="__STATE__">{_e(state)}</script>'
+        )
 
     def _chrome(self, title: str, body: str, head: str = "") -> str:
         nav = "".join(f'<li><a href="/{k}">{_e(v)}</a></li>' for k, v in SECTIONS.items())
@@ -147,6 +171,8 @@ class Renderer:
             f'<div class="box-related"><h3>Tin liên quan</h3><ul>{related}</ul></div>'
             '<div class="comment-box">Gửi bình luận của bạn</div></article>'
         )
+        if self.heavy:
+            body += self._portal(others)
         return self._chrome(art.title, body, head)
 
     def listing(self, articles: list[SiteArticle], section: str | None) -> str:
@@ -273,11 +299,12 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: Path, port: int, latency: float) -> None:
+    def __init__(self, root: Path, port: int, latency: float, heavy: bool = False) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.root = root
         self.latency = latency
-        self.renderer = Renderer(root, f"http://127.0.0.1:{self.server_address[1]}")
+        base = f"http://127.0.0.1:{self.server_address[1]}"
+        self.renderer = Renderer(root, base, heavy=heavy)
         self._lock = threading.Lock()
         self._first_seen: dict[str, datetime] = {}
 
@@ -338,9 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds to wait before answering each request"
     )
+    parser.add_argument(
+        "--heavy", action="store_true", help="pad article pages with real-CMS-sized boilerplate"
+    )
     args = parser.parse_args(argv)
     (args.root / "articles").mkdir(parents=True, exist_ok=True)
-    server = _Server(args.root, args.port, args.latency)
+    server = _Server(args.root, args.port, args.latency, heavy=args.heavy)
     print(f"LISTENING http://127.0.0.1:{server.server_address[1]}/", flush=True)
     try:
         server.serve_forever()
