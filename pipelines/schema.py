@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -179,21 +180,29 @@ alerts = Table(
     UniqueConstraint("watch", "article_id", name="uq_alert_watch_article"),
 )
 
+
+def _outbox_columns() -> list[Column[Any]]:
+    """The columns every outbox table shares: one message to one channel, its retries."""
+    return [
+        Column("channel", String(100), nullable=False),
+        # pending (due at next_attempt) | delivered | dead
+        Column("status", String(20), nullable=False, default="pending"),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt", UTCDateTime, nullable=False),
+        Column("lease_until", UTCDateTime),
+        Column("last_error", Text),
+        Column("message_id", String(80), nullable=False, unique=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("delivered_at", UTCDateTime),
+    ]
+
+
 deliveries = Table(
     "deliveries",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
-    Column("channel", String(100), nullable=False),
-    # pending (due at next_attempt) | delivered | dead
-    Column("status", String(20), nullable=False, default="pending"),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt", UTCDateTime, nullable=False),
-    Column("lease_until", UTCDateTime),
-    Column("last_error", Text),
-    Column("message_id", String(80), nullable=False, unique=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("delivered_at", UTCDateTime),
+    *_outbox_columns(),
     UniqueConstraint("alert_id", "channel", name="uq_delivery_alert_channel"),
     Index("ix_deliveries_due", "status", "next_attempt"),
 )
@@ -299,15 +308,7 @@ notice_deliveries = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("notice_id", Integer, ForeignKey("notices.id", ondelete="CASCADE"), nullable=False),
-    Column("channel", String(100), nullable=False),
-    Column("status", String(20), nullable=False, default="pending"),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt", UTCDateTime, nullable=False),
-    Column("lease_until", UTCDateTime),
-    Column("last_error", Text),
-    Column("message_id", String(80), nullable=False, unique=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("delivered_at", UTCDateTime),
+    *_outbox_columns(),
     UniqueConstraint("notice_id", "channel", name="uq_notice_delivery_channel"),
     Index("ix_notice_deliveries_due", "status", "next_attempt"),
 )
