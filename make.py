@@ -17,6 +17,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -49,9 +50,16 @@ def ensure_env() -> None:
     STAMP.write_text(wanted)
 
 
+def _exec(*cmd: str | Path) -> NoReturn:
+    """Become the command, so Ctrl-C and SIGTERM reach the service itself."""
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    os.chdir(ROOT)
+    os.execv(str(cmd[0]), [str(c) for c in cmd])
+
+
 def task_run(args: list[str]) -> int:
     ensure_env()
-    return _sh(BIN / "newswatch", *(args or ["run"]))
+    return _exec(BIN / "newswatch", *(args or ["run"]))
 
 
 def task_test(args: list[str]) -> int:
@@ -71,7 +79,7 @@ def task_test(args: list[str]) -> int:
 
 def task_demo(args: list[str]) -> int:
     ensure_env()
-    return _sh(BIN / "newswatch", "demo", *args)
+    return _exec(BIN / "newswatch", "demo", *args)
 
 
 def task_bench(args: list[str]) -> int:

@@ -318,7 +318,12 @@ def _parse_channels(
         path = ("channels", name)
         unset = sorted({var for p, var in doc.unset.items() if p[:2] == path})
         if unset:
-            disabled[name] = f"environment variable {', '.join(unset)} is not set"
+            names = ", ".join(unset)
+            disabled[name] = (
+                f"environment variables {names} are not set"
+                if len(unset) > 1
+                else f"environment variable {names} is not set"
+            )
             doc.error(path, f"channel disabled: {disabled[name]}", severity="warning")
             continue
         try:

@@ -117,6 +117,12 @@ def _quiet_scrapy(level: str) -> None:
     for name in ("scrapy", "twisted", "py.warnings", "protego"):
         loggers.setdefault(name, {})["level"] = level
         logging.getLogger(name).setLevel(level)
+    # These repeat, as ERRORs, each failure the spider already reports once, in plain words,
+    # in the round's summary; they stay visible with -vv.
+    noisy = level if level == "DEBUG" else "CRITICAL"
+    for name in ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt"):
+        loggers.setdefault(name, {})["level"] = noisy
+        logging.getLogger(name).setLevel(noisy)
 
 
 def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:

@@ -255,7 +255,8 @@ class NewsSpider(scrapy.Spider):
         url = request.url if request is not None else "?"
         reason = describe_failure(failure)
         self.index_errors.append(f"{url}: {reason}")
-        logger.warning("%s: %s: %s", self.source.name, url, reason)
+        # INFO: the round's summary line carries these (the service logs it as a warning).
+        logger.info("%s: %s: %s", self.source.name, url, reason)
 
     def closed(self, reason: str) -> None:
         failed_items = self.crawler.stats.get_value("newswatch/articles/error", 0)
