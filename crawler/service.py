@@ -68,6 +68,7 @@ __all__ = ["Service", "ServiceOptions", "run_service"]
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "crawl:"
+HISTORY_DAYS = 90  # run records and send attempts older than this are pruned daily
 HEARTBEAT_SECONDS = 1.0
 # /healthz fails when the event loop has not ticked for this long (a wedged service).
 HEARTBEAT_STALE = 15.0
@@ -265,6 +266,15 @@ class Service:
             max_instances=1,
             misfire_grace_time=int(self.options.alarm_every) + 1,
         )
+        self.scheduler.add_job(
+            self._housekeeping_job,
+            IntervalTrigger(hours=24, jitter=600),
+            id="housekeeping",
+            name="prune old run records",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
         self.scheduler.start()
         self._init_failure_gauges()
         self._start_dispatcher()
@@ -427,6 +437,14 @@ class Service:
             await asyncio.to_thread(self.alarms.check, list(self._sources.values()), self._ops())
         except Exception:
             log.exception("staleness check failed")
+
+    async def _housekeeping_job(self) -> None:
+        # Months unattended: run records and send attempts must not grow without bound.
+        try:
+            removed = await asyncio.to_thread(self.store.prune_history, HISTORY_DAYS)
+            log.info("pruned history older than %d days: %s", HISTORY_DAYS, removed)
+        except Exception:
+            log.exception("pruning old history failed")
 
     async def _heartbeat(self) -> None:
         beats = 0

@@ -13,11 +13,21 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -437,3 +447,28 @@ class Store:
         if new_articles:
             values["last_new_at"] = now
         conn.execute(update(sources).where(sources.c.name == name).values(**values))
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    def prune_history(self, keep_days: float = 90.0) -> dict[str, int]:
+        """Delete run records, send attempts and not-kept seen URLs older than ``keep_days``.
+
+        Articles, alerts and deliveries are the product's history and are kept; the source
+        state (last run, failures in a row) lives in ``sources`` and is not affected.
+        """
+        cutoff = utcnow() - timedelta(days=keep_days)
+        with self.engine.begin() as conn:
+            removed = {
+                "runs": conn.execute(
+                    delete(runs).where(runs.c.started_at < cutoff, runs.c.status != "running")
+                ).rowcount,
+                "delivery_attempts": conn.execute(
+                    delete(delivery_attempts).where(delivery_attempts.c.finished_at < cutoff)
+                ).rowcount,
+                "seen_urls": conn.execute(
+                    delete(seen_urls).where(
+                        seen_urls.c.seen_at < cutoff, seen_urls.c.article_id.is_(None)
+                    )
+                ).rowcount,
+            }
+        return removed
