@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -59,7 +60,7 @@ def crawl_in_process(
     store: Store,
     *,
     log_level: str = "WARNING",
-    max_articles: int = 500,
+    max_articles: int | None = None,
 ) -> CrawlSummary:
     """Crawl one source in this process (call at most once per process: reactor rule)."""
     from scrapy.crawler import AsyncCrawlerProcess
@@ -82,7 +83,7 @@ def crawl_in_process(
             store=store,
             matcher=Matcher.compile(watches),
             notify={w.name: tuple(w.notify) for w in watches},
-            max_articles=max_articles,
+            max_articles=max_articles or int(os.environ.get("NEWSWATCH_MAX_ARTICLES", "500")),
         )
         process.start(install_signal_handlers=True)
         _fill(summary, crawler.stats.get_stats(), crawler.spider)

@@ -9,8 +9,8 @@ dates, so we parse the pages we already fetched instead.
 from __future__ import annotations
 
 import calendar
-import gzip
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -133,12 +133,13 @@ def _parse_date(text: str | None) -> datetime | None:
 
 
 def parse_sitemap(body: bytes) -> tuple[list[LinkedArticle], list[str]]:
-    """(article URLs with news:publication_date or lastmod, child sitemaps of an index).
+    """(article URLs with news:publication_date or lastmod, child sitemaps newest first).
 
     Scrapy's SitemapSpider drops the ``news:`` fields, so we read them ourselves.
     """
     if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)[:MAX_XML]
+        # Bounded: a small .xml.gz can inflate to gigabytes.
+        body = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, MAX_XML)
     parser = lxml.etree.XMLParser(
         recover=True, resolve_entities=False, no_network=True, huge_tree=False
     )
@@ -149,7 +150,7 @@ def parse_sitemap(body: bytes) -> tuple[list[LinkedArticle], list[str]]:
     if root is None:
         return [], []
     urls: list[LinkedArticle] = []
-    children: list[str] = []
+    children: list[LinkedArticle] = []
     for el in root:
         if not isinstance(el.tag, str):
             continue
@@ -162,12 +163,23 @@ def parse_sitemap(body: bytes) -> tuple[list[LinkedArticle], list[str]]:
         loc = fields.get("loc")
         if not loc:
             continue
+        when = _parse_date(fields.get("publication_date")) or _parse_date(fields.get("lastmod"))
         if local == "sitemap":
-            children.append(loc)
+            children.append(LinkedArticle(url=loc, published=when))
         elif local == "url":
-            when = _parse_date(fields.get("publication_date")) or _parse_date(fields.get("lastmod"))
             urls.append(LinkedArticle(url=loc, title=fields.get("title") or None, published=when))
-    return urls, children
+    return urls, _newest_first(children)
+
+
+def _newest_first(children: list[LinkedArticle]) -> list[str]:
+    """Child sitemaps, newest ``lastmod`` first; without dates, the index's last ones first
+    (indexes usually append a new child per day or month)."""
+    if any(c.published for c in children):
+        oldest = datetime.min.replace(tzinfo=UTC)
+        ordered = sorted(children, key=lambda c: c.published or oldest, reverse=True)
+    else:
+        ordered = list(reversed(children))
+    return [c.url for c in ordered]
 
 
 def infer_article_pattern(urls: Iterable[str], host: str) -> str | None:

@@ -252,3 +252,14 @@ def test_overloaded_site_is_retried_after_its_retry_after(site: NewsSite, tmp_pa
     assert _summary(result.stdout)["new_articles"] == 3
     feed = [r for r in site.request_log() if r["path"] == "/rss/home.rss"]
     assert [r["status"] for r in feed] == [429, 503, 200]
+
+
+def test_articles_over_the_round_cap_are_fetched_next_round(site: NewsSite, tmp_path: Path) -> None:
+    cfg = write_config(
+        tmp_path / "config", "defaults: {delay: 0s}\nsources:\n" + site_source("tintudo", site.url)
+    )
+    env = {"NEWSWATCH_MAX_ARTICLES": "2"}
+    first = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json", env=env)
+    assert _summary(first.stdout)["new_articles"] == 2
+    second = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json", env=env)
+    assert _summary(second.stdout)["new_articles"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import UTC, datetime
 
@@ -74,6 +75,25 @@ def test_feed_and_news_sitemap_dates() -> None:
     urls, children = parse_sitemap(sitemap)
     assert children == [] and urls[0].title == "Tin"
     assert urls[0].published == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+
+
+def test_sitemap_index_children_newest_first_and_gzip_bounded() -> None:
+    index = (
+        b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<sitemap><loc>https://a.vn/s-2026-10.xml</loc><lastmod>2026-10-31</lastmod></sitemap>"
+        b"<sitemap><loc>https://a.vn/s-2026-11.xml</loc><lastmod>2026-11-25</lastmod></sitemap>"
+        b"<sitemap><loc>https://a.vn/s-2025-01.xml</loc><lastmod>2025-01-31</lastmod></sitemap>"
+        b"</sitemapindex>"
+    )
+    urls, children = parse_sitemap(index)
+    assert urls == [] and children == [
+        "https://a.vn/s-2026-11.xml",
+        "https://a.vn/s-2026-10.xml",
+        "https://a.vn/s-2025-01.xml",
+    ]
+    assert parse_sitemap(gzip.compress(index))[1] == children
+    bomb = gzip.compress(b"<urlset>" + b" " * 80_000_000)
+    assert parse_sitemap(bomb) == ([], [])
 
 
 def test_broken_xml_is_empty_not_a_crash() -> None:

@@ -163,7 +163,7 @@ class NewsSpider(scrapy.Spider):
 
     def _read_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         urls, children = parse_sitemap(response.body)
-        for child in children[-MAX_SITEMAP_CHILDREN:]:
+        for child in children[:MAX_SITEMAP_CHILDREN]:
             request = self._index(child, "sitemap")
             if request is not None:
                 yield request
@@ -259,7 +259,11 @@ class NewsSpider(scrapy.Spider):
         logger.info("%s: %s: %s", self.source.name, url, reason)
 
     def closed(self, reason: str) -> None:
-        failed_items = self.crawler.stats.get_value("newswatch/articles/error", 0)
+        stats = self.crawler.stats
+        failed_items = stats.get_value("newswatch/articles/error", 0)
+        # Articles left for the next round (over max_articles) must be found again there:
+        # saving validators now would make their listings answer 304.
+        failed_items += stats.get_value("newswatch/articles/deferred", 0)
         if self.article_errors or failed_items or reason != "finished":
             logger.info(
                 "%s: validators not saved (%d article failures, finish %s)",
