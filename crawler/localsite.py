@@ -212,7 +212,10 @@ class Renderer:
         )
 
     def robots(self) -> str:
-        return f"User-agent: *\nDisallow: /admin/\nSitemap: {self.base}/sitemap.xml\n"
+        extra = self.root / "disallow.txt"  # more Disallow: paths, one a line (tests)
+        paths = ["/admin/", *(extra.read_text().split() if extra.exists() else [])]
+        rules = "".join(f"Disallow: {p}\n" for p in paths)
+        return f"User-agent: *\n{rules}Sitemap: {self.base}/sitemap.xml\n"
 
     def route(self, path: str) -> tuple[int, str, str]:
         """(status, content type, body) for a request path."""

@@ -263,3 +263,22 @@ def test_articles_over_the_round_cap_are_fetched_next_round(site: NewsSite, tmp_
     assert _summary(first.stdout)["new_articles"] == 2
     second = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json", env=env)
     assert _summary(second.stdout)["new_articles"] == 1
+
+
+def test_robots_txt_is_obeyed_and_a_forbidden_page_is_not_asked_again(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    secret = site.publish("bai-bi-cam", "Bài bị cấm", WEATHER)
+    (site.root / "disallow.txt").write_text(secret.removeprefix(site.url.rstrip("/")))
+    cfg = write_config(
+        tmp_path / "config", "defaults: {delay: 0s}\nsources:\n" + site_source("tintudo", site.url)
+    )
+    first = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json")
+    summary = _summary(first.stdout)
+    assert summary["status"] == "ok" and summary["new_articles"] == 3 and summary["errors"] == 0
+    second = run_cli("--config", cfg, "--data", tmp_path / "var", "crawl", "--json")
+    assert _summary(second.stdout)["new_articles"] == 0
+    forbidden = "/" + secret.rsplit("/", 1)[1]
+    assert not [r for r in site.request_log() if r["path"] == forbidden]
+    index = [r for r in site.request_log() if r["path"] == "/rss/home.rss"]
+    assert index[-1]["status"] == 304

@@ -243,11 +243,18 @@ class NewsSpider(scrapy.Spider):
         }
 
     def article_failed(self, failure: Failure) -> None:
-        self.article_errors += 1
-        self.crawler.stats.inc_value("newswatch/articles/failed")
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        logger.warning("%s: article %s: %s", self.source.name, url, describe_failure(failure))
+        reason = describe_failure(failure)
+        if reason == "forbidden by robots.txt" and request is not None:
+            # The publisher said no: remember the URL so no later round asks again, and do
+            # not count it as a failure that would keep the listing's validators back.
+            self.crawler.stats.inc_value("newswatch/articles/robots_forbidden")
+            self.store.mark_seen(url)
+            return
+        self.article_errors += 1
+        self.crawler.stats.inc_value("newswatch/articles/failed")
+        logger.warning("%s: article %s: %s", self.source.name, url, reason)
 
     def index_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("newswatch/index/failed")
