@@ -96,6 +96,10 @@ TASKS = {"run": task_run, "test": task_test, "demo": task_demo, "bench": task_be
 
 
 def main() -> int:
+    if sys.version_info < (3, 11):
+        found = ".".join(map(str, sys.version_info[:3]))
+        print(f"newswatch needs Python 3.11 or newer; this is {found}.", file=sys.stderr)
+        return 2
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
         print(__doc__)
         return 2
