@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -51,6 +52,19 @@ def post(
             raise DeliveryError(f"cannot connect to {where} ({_cause(exc)})") from None
         except requests.RequestException as exc:
             raise DeliveryError(f"request to {where} failed ({type(exc).__name__})") from None
+
+
+def post_json(
+    url: str, payload: object, *, timeout: float, where: str
+) -> tuple[requests.Response, bytes]:
+    """POST ``payload`` as UTF-8 JSON (chat APIs); like :func:`post`."""
+    return post(
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        timeout=(5.0, timeout),
+        where=where,
+    )
 
 
 def _cause(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipelines.channels import Channel, Fields, Rate, redact_url
-from pipelines.channels._http import post, short_text, status_error
+from pipelines.channels._http import post_json, short_text, status_error
 from pipelines.errors import PermanentDeliveryError
 from pipelines.render import discord_payload
 
@@ -49,13 +49,8 @@ class DiscordChannel(Channel):
         return redact_url(self.url)
 
     def send(self, message: Message) -> str:
-        body = json.dumps(discord_payload(message), ensure_ascii=False)
-        response, raw = post(
-            self.url,
-            data=body.encode(),
-            timeout=(5.0, self.timeout),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            where=self.target(),
+        response, raw = post_json(
+            self.url, discord_payload(message), timeout=self.timeout, where=self.target()
         )
         status = response.status_code
         if 200 <= status < 300:

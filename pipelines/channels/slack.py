@@ -7,12 +7,11 @@ disable the channel instead of being retried for three days.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.channels import Channel, Fields, Rate, redact_url
-from pipelines.channels._http import post, short_text, status_error
+from pipelines.channels._http import post_json, short_text, status_error
 from pipelines.errors import PermanentDeliveryError
 from pipelines.render import slack_text
 
@@ -52,14 +51,8 @@ class SlackChannel(Channel):
 
     def send(self, message: Message) -> str:
         text = slack_text(message)
-        body = json.dumps({"text": text, "unfurl_links": False}, ensure_ascii=False)
-        response, raw = post(
-            self.url,
-            data=body.encode(),
-            timeout=(5.0, self.timeout),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            where=self.target(),
-        )
+        payload = {"text": text, "unfurl_links": False}
+        response, raw = post_json(self.url, payload, timeout=self.timeout, where=self.target())
         answer = short_text(raw)
         if 200 <= response.status_code < 300:
             return f"HTTP {response.status_code} {answer}".strip()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.channels import Channel, Fields, Rate
-from pipelines.channels._http import post
+from pipelines.channels._http import post_json
 from pipelines.errors import DeliveryError, PermanentDeliveryError
 from pipelines.render import chat_html
 
@@ -63,11 +63,10 @@ class TelegramChannel(Channel):
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": message.kind != "alert"},
         }
-        response, raw = post(
+        response, raw = post_json(
             f"{self.api_url}/bot{self._token}/sendMessage",
-            data=json.dumps(body, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=(5.0, self.timeout),
+            body,
+            timeout=self.timeout,
             where=self.target(),
         )
         try:
