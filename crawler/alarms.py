@@ -25,7 +25,8 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 
 from crawler.logs import log_context
-from pipelines.store import Store, runs, sources, utcnow
+from pipelines.schema import runs, sources, utcnow
+from pipelines.store import Store
 
 __all__ = ["AlarmSource", "Alarms", "Incident", "Notify", "SourceState", "active_incidents"]
 

@@ -58,7 +58,8 @@ from crawler.schedule import first_runs, misfire_grace, trigger_for
 from crawler.status import channel_counts
 from crawler.supervisor import CommandFactory, CrawlOutcome, Supervisor, crawl_command
 from pipelines.errors import ConfigError, StoreError
-from pipelines.store import Store, sources, utcnow
+from pipelines.schema import sources, utcnow
+from pipelines.store import Store
 
 if TYPE_CHECKING:
     from crawler.config import Config, SourceConfig

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from crawler.instance import read_state
-from pipelines.store import Store, runs, sources
-from pipelines.store import utcnow as _utcnow
+from pipelines.schema import runs, sources
+from pipelines.schema import utcnow as _utcnow
+from pipelines.store import Store
 
 if TYPE_CHECKING:
     from crawler.config import Config

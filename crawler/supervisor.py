@@ -36,7 +36,8 @@ from typing import Any
 from sqlalchemy import select
 
 from crawler.logs import log_context, redact
-from pipelines.store import Store, runs, utcnow
+from pipelines.schema import runs, utcnow
+from pipelines.store import Store
 
 __all__ = ["CommandFactory", "CrawlOutcome", "Supervisor", "crawl_command"]
 

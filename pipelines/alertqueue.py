@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from pipelines.store import (
-    Store,
+from pipelines.schema import (
     alerts,
     articles,
     channel_state,
@@ -24,6 +23,7 @@ from pipelines.store import (
     notices,
     utcnow,
 )
+from pipelines.store import Store
 
 __all__ = ["format_deliveries", "list_deliveries", "queue_counts", "retry_dead"]
 

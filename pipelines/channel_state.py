@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pipelines.store import Store, channel_leases, channel_state
+from pipelines.schema import channel_leases, channel_state
+from pipelines.store import Store
 
 __all__ = ["acquire_channel", "channel_states", "release_channel", "update_channel"]
 

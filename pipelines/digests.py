@@ -19,7 +19,8 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pipelines.outbox import lease_free
-from pipelines.store import Store, alerts, deliveries, digest_members, digests
+from pipelines.schema import alerts, deliveries, digest_members, digests
+from pipelines.store import Store
 
 __all__ = [
     "MAX_DIGEST",

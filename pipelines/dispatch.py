@@ -41,7 +41,8 @@ from pipelines.digests import form_burst_digests, form_scheduled_digests
 from pipelines.errors import DeliveryError, PermanentDeliveryError
 from pipelines.pacing import SCHEDULE, BreakerPolicy, TokenBucket, human_delay
 from pipelines.render import sample_message
-from pipelines.store import Store, utcnow
+from pipelines.schema import utcnow
+from pipelines.store import Store
 
 __all__ = [
     "SCHEDULE",

@@ -25,8 +25,7 @@ from sqlalchemy import Connection, Table, and_, func, insert, or_, select, updat
 from sqlalchemy.exc import IntegrityError
 
 from pipelines.render import Hit, Item, Message
-from pipelines.store import (
-    Store,
+from pipelines.schema import (
     alerts,
     articles,
     deliveries,
@@ -37,6 +36,7 @@ from pipelines.store import (
     notice_deliveries,
     notices,
 )
+from pipelines.store import Store
 
 __all__ = [
     "ACTIVE",

@@ -2,7 +2,7 @@
 
 SQLite under the data dir by default (WAL, busy timeout, foreign keys, synchronous=FULL,
 short transactions); the same code runs on PostgreSQL by changing the URL. The tables and
-migrations are in :mod:`pipelines.schema` (re-exported here); delivery queries live with
+migrations are in :mod:`pipelines.schema`; delivery queries live with
 the dispatcher (:mod:`pipelines.outbox`).
 """
 
@@ -34,20 +34,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from pipelines.errors import StoreError
 from pipelines.schema import (
     MIGRATIONS,
-    UTCDateTime,
     alerts,
     articles,
-    channel_leases,
-    channel_state,
     deliveries,
     delivery_attempts,
-    digest_members,
-    digests,
     hits,
     http_cache,
-    metadata,
-    notice_deliveries,
-    notices,
     runs,
     schema_version,
     seen_urls,
@@ -56,32 +48,12 @@ from pipelines.schema import (
 )
 
 __all__ = [
-    "MIGRATIONS",
     "ArticleRecord",
     "HitRecord",
     "MatchRecord",
     "RecordResult",
     "Store",
-    "UTCDateTime",
-    "alerts",
-    "articles",
-    "channel_leases",
-    "channel_state",
-    "deliveries",
-    "delivery_attempts",
-    "digest_members",
-    "digests",
-    "hits",
-    "http_cache",
     "message_id_for",
-    "metadata",
-    "notice_deliveries",
-    "notices",
-    "runs",
-    "schema_version",
-    "seen_urls",
-    "sources",
-    "utcnow",
 ]
 
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from crawler.alarms import Alarms
-from pipelines.store import Store, runs, sources, utcnow
+from pipelines.schema import runs, sources, utcnow
+from pipelines.store import Store
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def test_without_ops_channels_the_alarm_is_logged_and_tracked(
 
 def test_real_enqueue_notice_queues_one_delivery_per_ops_channel(store: Store) -> None:
     dispatch = pytest.importorskip("pipelines.dispatch")
-    from pipelines.store import notice_deliveries, notices
+    from pipelines.schema import notice_deliveries, notices
 
     for _ in range(3):
         round_(store, "failed")

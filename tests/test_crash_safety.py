@@ -26,7 +26,8 @@ import pytest
 from sqlalchemy import select
 
 from pipelines.dispatch import queue_counts
-from pipelines.store import Store, deliveries, delivery_attempts
+from pipelines.schema import deliveries, delivery_attempts
+from pipelines.store import Store
 from tests.servers.seed import record_alerts
 from tests.servers.smtp import SMTPServer
 from tests.servers.webhook_receiver import WebhookReceiver

@@ -23,7 +23,8 @@ from pipelines.dispatch import (
     queue_counts,
     retry_dead,
 )
-from pipelines.store import Store, deliveries, delivery_attempts
+from pipelines.schema import deliveries, delivery_attempts
+from pipelines.store import Store
 from tests.servers.seed import Clock, new_store, record_alerts
 from tests.servers.webhook_receiver import Answer, Request, WebhookReceiver
 

@@ -26,7 +26,8 @@ from crawler.instance import InstanceLock
 from crawler.logs import close_logging
 from crawler.service import Service, ServiceOptions, run_service
 from pipelines.errors import ConfigError, Problem
-from pipelines.store import Store, runs, sources, utcnow
+from pipelines.schema import runs, sources, utcnow
+from pipelines.store import Store
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from sqlalchemy import update
 
 from crawler.instance import InstanceLock, write_state
 from crawler.status import render_status
-from pipelines.store import Store, sources, utcnow
+from pipelines.schema import sources, utcnow
+from pipelines.store import Store
 
 
 @dataclass(frozen=True)

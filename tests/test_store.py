@@ -7,16 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from pipelines.store import (
-    ArticleRecord,
-    HitRecord,
-    MatchRecord,
-    Store,
-    deliveries,
-    runs,
-    seen_urls,
-    utcnow,
-)
+from pipelines.schema import deliveries, runs, seen_urls, utcnow
+from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store
 
 
 def _store(tmp_path: Path) -> Store:

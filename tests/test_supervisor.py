@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from crawler.supervisor import CrawlOutcome, Supervisor
-from pipelines.store import Store, runs, sources
+from pipelines.schema import runs, sources
+from pipelines.store import Store
 
 
 @pytest.fixture

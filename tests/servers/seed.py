@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store, deliveries
+from pipelines.schema import deliveries
+from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store
 
 __all__ = ["HOSTILE_TITLE", "Clock", "new_store", "record_alerts", "set_times"]
 
