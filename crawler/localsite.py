@@ -280,6 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "bytes": len(body),
                 "conditional": conditional,
                 "ua": self.headers.get("User-Agent", ""),
+                "at": round(time.time(), 3),
             }
         )
 

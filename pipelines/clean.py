@@ -19,7 +19,7 @@ it is only given markup.
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +35,7 @@ from pipelines.encoding import decode_html
 from pipelines.errors import NewswatchError
 from pipelines.pagemeta import (
     PageMeta,
+    Present,
     clean_author,
     compiled,
     first,
@@ -72,7 +73,7 @@ MIN_TEXT_CHARS = 200
 #: A body container with less text than this is a placeholder (an empty popup, a teaser).
 MIN_BODY_CHARS = 150
 
-_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True}
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # C0 controls other than tab/newline/CR make lxml refuse a str outright.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -135,20 +136,21 @@ def extract(
         raise CleanError(f"{url}: page too large to clean ({size} bytes > {max_bytes})")
     tree = _parse(decode_html(html, content_type) if isinstance(html, bytes) else html, url)
     page = PageMeta.read(tree, url)
-    title_el = first(tree, TITLE_SELECTORS)
+    present = Present.of(tree)
+    title_el = first(tree, TITLE_SELECTORS, present=present)
     if title_el is None:
         title_el = generic_h1(tree, page)
-    drops = _drop_set(tree, (*DEFAULT_DROP, *drop))
-    body = _find_body(tree, drops)
+    drops = _drop_set(tree, (*DEFAULT_DROP, *drop), present)
+    body = _find_body(tree, drops, present)
     if body is None and (title_el is None or urlsplit(url).path in ("", "/")):
         # No article container, and no headline or the site's root: a home, section or
         # search page (their "headline" is a section name or the featured story).
         return None
     # Read before pruning: JSON-LD, meta tags and date lines sit anywhere in the page.
     metadata = _metadata(tree, url)
-    visible = visible_date(tree, title_el)
-    title = headline(title_el, page) or nfc(metadata.title or "")
-    lead, source = _prune(tree, drops, title_el, body)
+    visible = visible_date(tree, title_el, present)
+    title = headline(title_el, page) or nfc(metadata.title or _title(tree))
+    lead, source = _prune(tree, drops, title_el, body, present)
     text = _text(source, url, title, lead)
     if text is None:
         return None
@@ -157,7 +159,7 @@ def extract(
         canonical_url=page.canonical,
         title=title,
         published=reconcile(metadata.date, visible),
-        author=clean_author(metadata.author, page),
+        author=clean_author(metadata.author or _author(tree, url), page),
         text=text,
     )
 
@@ -167,10 +169,11 @@ def _prune(
     drops: set[lxml.html.HtmlElement],
     title_el: lxml.html.HtmlElement | None,
     body: lxml.html.HtmlElement | None,
+    present: Present,
 ) -> tuple[str, lxml.html.HtmlElement]:
     """Remove boilerplate; returns the sapo's text and the document to extract from: the
     body container alone when there is one, else the whole pruned page."""
-    sapo = first(tree, SAPO_SELECTORS, exclude=drops)
+    sapo = first(tree, SAPO_SELECTORS, exclude=drops, present=present)
     keep = [el for el in (title_el, body, sapo) if el is not None]
     _remove(drops, keep)
     if body is not None and sapo is not None and _is_inside(sapo, body):
@@ -217,21 +220,23 @@ def _parse(text: str, url: str) -> lxml.html.HtmlElement:
 # -- pruning ---------------------------------------------------------------------------------
 
 
-def _drop_set(tree: lxml.html.HtmlElement, selectors: Iterable[str]) -> set[lxml.html.HtmlElement]:
+def _drop_set(
+    tree: lxml.html.HtmlElement, selectors: Iterable[str], present: Present
+) -> set[lxml.html.HtmlElement]:
     found: set[lxml.html.HtmlElement] = set()
     for selector in selectors:
         try:
-            found.update(select(tree, selector))
+            found.update(select(tree, selector, present))
         except SelectorError as exc:
             raise CleanError(f"invalid CSS selector {selector!r}: {exc}") from exc
     return found
 
 
 def _find_body(
-    tree: lxml.html.HtmlElement, drops: set[lxml.html.HtmlElement]
+    tree: lxml.html.HtmlElement, drops: set[lxml.html.HtmlElement], present: Present
 ) -> lxml.html.HtmlElement | None:
     for selector in BODY_SELECTORS:
-        for el in select(tree, selector):
+        for el in select(tree, selector, present):
             if el in drops or any(a in drops for a in el.iterancestors() if _is_popup(a)):
                 continue
             if len(element_text(el)) >= MIN_BODY_CHARS:
@@ -277,22 +282,57 @@ def _copy(el: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
 # -- extraction ------------------------------------------------------------------------------
 
 
-def _metadata(tree: lxml.html.HtmlElement, url: str) -> Any:
-    """trafilatura's metadata (title, author, date) of the whole, unpruned page: JSON-LD and
-    ``itemprop`` meta tags sit anywhere in the body, not only in ``<head>``."""
-    from trafilatura.metadata import extract_metadata
+@dataclass(frozen=True)
+class _Metadata:
+    """The structured metadata the cleaner uses (trafilatura's Document has many more)."""
+
+    title: str | None
+    author: str | None
+    date: str | None
+
+
+def _metadata(tree: lxml.html.HtmlElement, url: str) -> _Metadata:
+    """Meta tags, JSON-LD and htmldate's publication date of the whole, unpruned page (they
+    sit anywhere in the body, not only in ``<head>``, and scripts are pruned later).
+
+    The parts of trafilatura's ``extract_metadata`` the cleaner needs, not the whole: no
+    site name, categories, tags or licence, and no author search over the page's markup —
+    :func:`_author` runs that on the pruned page, where menus and sidebars are gone.
+    """
+    from htmldate import find_date
+    from trafilatura.metadata import examine_meta, extract_meta_json
 
     try:
-        # A copy: metadata extraction may clean the tree it is given.
-        return extract_metadata(_copy_tree(tree), default_url=url, date_config=_DATE_PARAMS)
+        meta = examine_meta(tree)
+        if meta.author and " " not in meta.author:
+            meta.author = None  # a login name or a site handle, not a byline (as trafilatura)
+        with contextlib.suppress(Exception):  # a malformed JSON-LD block: meta tags count
+            meta = extract_meta_json(tree, meta)
+        # find_date works on its own copy of the tree.
+        date = find_date(tree, url=meta.url or url, outputformat=_DATE_FORMAT, original_date=True)
     except RecursionError as exc:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
     except Exception as exc:  # see _trafilatura
         raise CleanError(f"{url}: metadata extraction failed ({exc!r})") from exc
+    return _Metadata(title=meta.title, author=meta.author, date=date)
 
 
-def _copy_tree(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    return copy.deepcopy(tree)
+def _author(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    """trafilatura's byline search (author classes, rel=author, …) over the pruned page."""
+    from trafilatura.metadata import extract_author
+
+    try:
+        return extract_author(tree)
+    except RecursionError as exc:
+        raise CleanError(f"{url}: page nested too deeply to clean") from exc
+    except Exception as exc:  # see _trafilatura
+        raise CleanError(f"{url}: author extraction failed ({exc!r})") from exc
+
+
+def _title(tree: lxml.html.HtmlElement) -> str:
+    from trafilatura.metadata import extract_title
+
+    return extract_title(tree) or ""
 
 
 def _trafilatura(source: lxml.html.HtmlElement, url: str) -> Any:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+from cssselect import parser as css
 from lxml.cssselect import CSSSelector
 
 from pipelines.pubdate import VisibleDate, parse_visible
@@ -23,6 +24,7 @@ from pipelines.textblocks import element_text, fold
 
 __all__ = [
     "PageMeta",
+    "Present",
     "clean_author",
     "compiled",
     "first",
@@ -76,8 +78,106 @@ def compiled(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-def select(tree: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
-    """Elements matching a CSS selector, in document order."""
+@dataclass(frozen=True)
+class _Needs:
+    """What a document must hold for one selector (of a comma list) to match anything."""
+
+    classes: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    class_parts: tuple[str, ...] = ()  # [class*=x]
+    id_parts: tuple[str, ...] = ()  # [id*=x]
+
+
+@dataclass(frozen=True)
+class Present:
+    """The class tokens and ids a document holds, read in one pass.
+
+    Every selector is a walk over the whole page, and most of the selectors the cleaner knows
+    are hooks of other sites' CMSs: a selector naming a class or id the page does not have
+    cannot match, so it is not run. Removing elements afterwards keeps this a superset, which
+    is all the check needs.
+    """
+
+    classes: frozenset[str]
+    ids: frozenset[str]
+    class_text: str
+    id_text: str
+
+    @classmethod
+    def of(cls, tree: lxml.html.HtmlElement) -> Present:
+        class_values = [str(v) for v in tree.xpath("//@class")]
+        id_values = [str(v) for v in tree.xpath("//@id")]
+        # The tokens XPath's normalize-space() makes, which is what the compiled selector uses.
+        tokens = " ".join(class_values).translate(_XPATH_SPACES).split(" ")
+        return cls(
+            classes=frozenset(tokens),
+            ids=frozenset(id_values),
+            class_text="\0".join(class_values),
+            id_text="\0".join(id_values),
+        )
+
+    def may_match(self, selector: str) -> bool:
+        return any(self._holds(needs) for needs in _needs(selector))
+
+    def _holds(self, needs: _Needs) -> bool:
+        return (
+            all(c in self.classes for c in needs.classes)
+            and all(i in self.ids for i in needs.ids)
+            and all(p in self.class_text for p in needs.class_parts)
+            and all(p in self.id_text for p in needs.id_parts)
+        )
+
+
+_XPATH_SPACES = str.maketrans("\t\n\r", "   ")
+
+
+@lru_cache(maxsize=512)
+def _needs(selector: str) -> tuple[_Needs, ...]:
+    """For each selector of a comma list, the classes and ids it names outside ``:not()``,
+    ``:has()`` and the like (which may match without them)."""
+    found = []
+    for parsed in css.parse(selector):
+        classes: list[str] = []
+        ids: list[str] = []
+        class_parts: list[str] = []
+        id_parts: list[str] = []
+        node = parsed.parsed_tree
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, css.CombinedSelector):
+                stack += [node.selector, node.subselector]
+                continue
+            if isinstance(node, css.Class):
+                classes.append(node.class_name)
+            elif isinstance(node, css.Hash):
+                ids.append(node.id)
+            elif (
+                isinstance(node, css.Attrib)
+                and node.operator in ("*=", "^=", "$=", "=")
+                and node.namespace is None
+                and getattr(node, "flag", None) is None
+                and node.value is not None
+                and node.value.value
+            ):
+                if node.attrib == "class":
+                    class_parts.append(str(node.value.value))
+                elif node.attrib == "id":
+                    id_parts.append(str(node.value.value))
+            inner = getattr(node, "selector", None)
+            if inner is not None:
+                stack.append(inner)
+        found.append(_Needs(tuple(classes), tuple(ids), tuple(class_parts), tuple(id_parts)))
+    return tuple(found)
+
+
+def select(
+    tree: lxml.html.HtmlElement, selector: str, present: Present | None = None
+) -> list[lxml.html.HtmlElement]:
+    """Elements matching a CSS selector, in document order. With ``present`` (read from
+    ``tree``'s document), a selector that cannot match is not run."""
+    if present is not None and not present.may_match(selector):
+        return []
     found = compiled(selector)(tree)
     return [el for el in found if isinstance(el, lxml.html.HtmlElement)]
 
@@ -86,10 +186,11 @@ def first(
     tree: lxml.html.HtmlElement,
     selectors: Iterable[str],
     exclude: set[lxml.html.HtmlElement] | None = None,
+    present: Present | None = None,
 ) -> lxml.html.HtmlElement | None:
     """The first element with text matched by the first selector that matches any."""
     for selector in selectors:
-        for el in select(tree, selector):
+        for el in select(tree, selector, present):
             if (exclude is None or el not in exclude) and element_text(el):
                 return el
     return None
@@ -135,20 +236,26 @@ def _strip_site(title: str, hints: tuple[str, ...]) -> str:
 
 
 def visible_date(
-    tree: lxml.html.HtmlElement, title_el: lxml.html.HtmlElement | None
+    tree: lxml.html.HtmlElement,
+    title_el: lxml.html.HtmlElement | None,
+    present: Present | None = None,
 ) -> VisibleDate | None:
     """The date line nearest to the headline, in document order."""
+    candidates: list[tuple[lxml.html.HtmlElement, VisibleDate]] = []
+    for selector in DATE_SELECTORS:
+        for el in select(tree, selector, present):
+            found = _date_of(el)
+            if found is not None:
+                candidates.append((el, found))
+    if len(candidates) <= 1:
+        return candidates[0][1] if candidates else None
     order = {el: i for i, el in enumerate(tree.iter())}
     anchor = order.get(title_el, 0) if title_el is not None else 0
     best: tuple[int, VisibleDate] | None = None
-    for selector in DATE_SELECTORS:
-        for el in select(tree, selector):
-            found = _date_of(el)
-            if found is None:
-                continue
-            distance = abs(order.get(el, 0) - anchor)
-            if best is None or distance < best[0]:
-                best = (distance, found)
+    for el, found in candidates:
+        distance = abs(order.get(el, 0) - anchor)
+        if best is None or distance < best[0]:
+            best = (distance, found)
     return best[1] if best else None
 
 
