@@ -9,10 +9,11 @@ tags) of the whole page as it was before pruning.
 
 trafilatura is called with ``include_comments=False`` (reader comments must not trigger
 alerts), ``fast=True`` (no readability/jusText second opinion: the container is already
-chosen, and the golden files show no page that needs it), ``deduplicate=False`` (its duplicate filter depends on what the process extracted
-before), ``url=`` (courlan rejects ``127.0.0.1``, which only costs the hostname field, so
-local test servers work) and a date format with time and offset. It never fetches anything:
-it is only given markup.
+chosen, and the golden files show no page that needs it), ``deduplicate=False`` (its
+duplicate filter depends on what the process extracted before) and ``url=`` (courlan
+rejects ``127.0.0.1``, which only costs the hostname field, so local test servers work).
+The publication date comes from htmldate with time and offset. Nothing here fetches
+anything: it is only given markup.
 
 :func:`extract` is a plain function of picklable arguments: the crawler runs it in a
 ``ProcessPoolExecutor``.

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import Any
 
 from pipelines.clean import CleanError, extract
 from pipelines.match import Matcher
-from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store
+from pipelines.store import ArticleRecord, HitRecord, MatchRecord, RecordResult, Store
 from pipelines.text import document_text, legacy_encoding
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["ArticlePipeline", "CleanedPage", "articles_queued", "clean_page"]
 
 POOL_THRESHOLD = 4  # articles in a round before worker processes pay for themselves
+MAX_BATCH = 100  # articles written in one transaction at most
 
 # A Scrapy signal (any unique object): the spider sends it with ``count=`` after it queues
 # article requests, so the worker pool starts while the pages are still downloading.
@@ -76,6 +78,59 @@ def _warm() -> None:
     """Runs once per worker at pool start, so workers exist before the first page."""
 
 
+class StoreWriter:
+    """A crawl's writes, from one thread: articles that arrive while a transaction is being
+    written go into the next one together (group commit — one disk flush for many, and no
+    two threads of one crawl waiting on SQLite's write lock). Each article stays
+    all-or-nothing with its hits, alerts and deliveries (:meth:`Store.record_articles`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-store")
+        self._lock = threading.Lock()
+        self._pending: list[
+            tuple[ArticleRecord, Sequence[MatchRecord], asyncio.Future[RecordResult]]
+        ] = []
+
+    async def record(self, record: ArticleRecord, matches: Sequence[MatchRecord]) -> RecordResult:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[RecordResult] = loop.create_future()
+        with self._lock:
+            self._pending.append((record, matches, future))
+        # One flush per article: a flush that finds nothing left (an earlier one took its
+        # article along) returns at once.
+        self._thread.submit(self._flush, loop)
+        return await future
+
+    async def mark_seen(self, url: str) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._thread, self.store.mark_seen, url)
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        if not batch:
+            return
+        results: list[RecordResult | Exception]
+        try:
+            results = self.store.record_articles([(r, m) for r, m, _ in batch])
+        except Exception as exc:  # the transaction itself failed: none of them is stored
+            results = [exc] * len(batch)
+        for (_, _, future), result in zip(batch, results, strict=True):
+            loop.call_soon_threadsafe(_settle, future, result)
+
+
+def _settle(future: asyncio.Future[RecordResult], result: RecordResult | Exception) -> None:
+    if future.done():  # cancelled: the crawl is closing
+        return
+    if isinstance(result, Exception):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
 class ArticlePipeline:
     """Stores each new article with its hits, alerts and deliveries."""
 
@@ -86,7 +141,6 @@ class ArticlePipeline:
         self.drop: list[str] = list(settings.get("NEWSWATCH_DROP") or [])
         self.workers = int(settings.get("NEWSWATCH_WORKERS") or os.cpu_count() or 1)
         self._pool: Executor | None = None
-        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newswatch-io")
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticlePipeline:
@@ -101,6 +155,7 @@ class ArticlePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.store: Store = spider.store
+        self.writer = StoreWriter(self.store)
         self.matcher: Matcher = spider.matcher
         self.notify: Mapping[str, Sequence[str]] = spider.notify
         self.canon: Callable[[str], str] = spider.canon
@@ -124,7 +179,7 @@ class ArticlePipeline:
     def close_spider(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        self._threads.shutdown(wait=True)
+        self.writer.close()
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         stats = self.crawler.stats
@@ -137,7 +192,7 @@ class ArticlePipeline:
         except CleanError as exc:
             stats.inc_value("newswatch/articles/unreadable")
             logger.warning("%s: %s: page not usable: %s", self.source, url, exc)
-            await loop.run_in_executor(self._threads, self.store.mark_seen, url)
+            await self.writer.mark_seen(url)
             return {"url": url, "result": "unreadable"}
         except Exception:
             stats.inc_value("newswatch/articles/error")
@@ -145,13 +200,11 @@ class ArticlePipeline:
             return {"url": url, "result": "error"}
         if page is None:
             stats.inc_value("newswatch/articles/not_article")
-            await loop.run_in_executor(self._threads, self.store.mark_seen, url)
+            await self.writer.mark_seen(url)
             return {"url": url, "result": "not_article"}
         record = self._record(item, page)
         matches = self._match(page)
-        result = await loop.run_in_executor(
-            self._threads, self.store.record_article, record, matches
-        )
+        result = await self.writer.record(record, matches)
         if result.stored:
             stats.inc_value("newswatch/articles/new")
             stats.inc_value("newswatch/alerts", result.alerts)

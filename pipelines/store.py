@@ -134,6 +134,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # FULL: a committed alert must survive a power cut, not only a killed process.
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
+    # Python's sqlite3 opens transactions itself, lazily, before the first INSERT, and a
+    # RELEASE SAVEPOINT outside one commits: an article and its alerts would land in two
+    # transactions. Transactions are begun by _sqlite_begin instead.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A writer takes the write lock first (IMMEDIATE): a deferred transaction that read
+    # before writing fails at once, without waiting, when another process wrote meanwhile.
+    if conn.get_execution_options().get(_WRITE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+_WRITE = "newswatch_write"
 
 
 class Store:
@@ -147,6 +163,8 @@ class Store:
             raise StoreError(f"cannot open database {url!r}: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._writer = self.engine.execution_options(**{_WRITE: True})
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Store:
@@ -162,13 +180,13 @@ class Store:
     def migrate(self) -> int:
         """Bring the schema to the newest version; returns that version."""
         try:
-            with self.engine.begin() as conn:
+            with self.begin() as conn:
                 schema_version.create(conn, checkfirst=True)
                 current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
             for version, step in enumerate(MIGRATIONS, start=1):
                 if version <= current:
                     continue
-                with self.engine.begin() as conn:
+                with self.begin() as conn:
                     step(conn)
                     conn.execute(
                         insert(schema_version).values(version=version, applied_at=utcnow())
@@ -179,8 +197,8 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One short transaction."""
-        with self.engine.begin() as conn:
+        """One short write transaction (holding SQLite's write lock from its start)."""
+        with self._writer.begin() as conn:
             yield conn
 
     # -- crawl side -----------------------------------------------------------------------
@@ -204,7 +222,7 @@ class Store:
 
     def mark_seen(self, url: str, article_id: int | None = None) -> None:
         """Remember a requested URL that was not kept as an article (not news, too short)."""
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             self._mark_seen(conn, url, article_id)
 
     def _mark_seen(self, conn: Connection, url: str, article_id: int | None) -> None:
@@ -243,7 +261,7 @@ class Store:
             "body_hash": body_hash,
             "checked_at": utcnow(),
         }
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             done = conn.execute(
                 update(http_cache).where(http_cache.c.url == url).values(**values)
             ).rowcount
@@ -262,40 +280,63 @@ class Store:
         An article whose canonical URL is already stored is not stored again (and alerts
         nothing): the unique constraint decides, so two racing crawls cannot both alert.
         """
+        with self.begin() as conn:
+            return self._record(conn, article, matches, utcnow())
+
+    def record_articles(
+        self, batch: Sequence[tuple[ArticleRecord, Sequence[MatchRecord]]]
+    ) -> list[RecordResult | Exception]:
+        """:meth:`record_article` for many articles in one transaction (one disk flush
+        instead of one per article). Each article is all-or-nothing on its own: one that
+        fails is rolled back alone and its exception returned in its place."""
+        out: list[RecordResult | Exception] = []
         now = utcnow()
-        with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(articles.c.id).where(articles.c.url == article.url)
-            ).scalar()
-            if existing is not None:
-                if article.fetched_url and article.fetched_url != article.url:
-                    self._mark_seen(conn, article.fetched_url, existing)
-                return RecordResult(article_id=existing, stored=False, duplicate_of=article.url)
-            try:
-                with conn.begin_nested():
-                    article_id = _new_id(
-                        conn.execute(
-                            insert(articles).values(
-                                url=article.url,
-                                source=article.source,
-                                title=article.title,
-                                published=article.published,
-                                author=article.author,
-                                text=article.text,
-                                content_hash=article.content_hash,
-                                fetched_at=now,
-                                flags=",".join(article.flags),
-                            )
+        with self.begin() as conn:
+            for article, matches in batch:
+                try:
+                    with conn.begin_nested():
+                        out.append(self._record(conn, article, matches, now))
+                except Exception as exc:  # this article only; the others still commit
+                    out.append(exc)
+        return out
+
+    def _record(
+        self,
+        conn: Connection,
+        article: ArticleRecord,
+        matches: Sequence[MatchRecord],
+        now: datetime,
+    ) -> RecordResult:
+        existing = conn.execute(select(articles.c.id).where(articles.c.url == article.url)).scalar()
+        if existing is not None:
+            if article.fetched_url and article.fetched_url != article.url:
+                self._mark_seen(conn, article.fetched_url, existing)
+            return RecordResult(article_id=existing, stored=False, duplicate_of=article.url)
+        try:
+            with conn.begin_nested():
+                article_id = _new_id(
+                    conn.execute(
+                        insert(articles).values(
+                            url=article.url,
+                            source=article.source,
+                            title=article.title,
+                            published=article.published,
+                            author=article.author,
+                            text=article.text,
+                            content_hash=article.content_hash,
+                            fetched_at=now,
+                            flags=",".join(article.flags),
                         )
                     )
-            except IntegrityError:
-                return RecordResult(article_id=None, stored=False, duplicate_of=article.url)
-            self._mark_seen(conn, article.url, article_id)
-            if article.fetched_url and article.fetched_url != article.url:
-                self._mark_seen(conn, article.fetched_url, article_id)
-            result = RecordResult(article_id=article_id, stored=True)
-            for match in matches:
-                self._record_match(conn, article, article_id, match, now, result)
+                )
+        except IntegrityError:
+            return RecordResult(article_id=None, stored=False, duplicate_of=article.url)
+        self._mark_seen(conn, article.url, article_id)
+        if article.fetched_url and article.fetched_url != article.url:
+            self._mark_seen(conn, article.fetched_url, article_id)
+        result = RecordResult(article_id=article_id, stored=True)
+        for match in matches:
+            self._record_match(conn, article, article_id, match, now, result)
         return result
 
     def _record_match(
@@ -353,7 +394,7 @@ class Store:
     # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, source: str) -> int:
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             run_id: int = _new_id(
                 conn.execute(
                     insert(runs).values(source=source, started_at=utcnow(), status="running")
@@ -379,7 +420,7 @@ class Store:
         error_text = None
         if detail and status != "ok":
             error_text = str(detail.get("error") or "")[:1000] or None
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             source = conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -429,7 +470,7 @@ class Store:
         state (last run, failures in a row) lives in ``sources`` and is not affected.
         """
         cutoff = utcnow() - timedelta(days=keep_days)
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             removed = {
                 "runs": conn.execute(
                     delete(runs).where(runs.c.started_at < cutoff, runs.c.status != "running")

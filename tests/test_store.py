@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from pipelines.schema import deliveries, runs, seen_urls, utcnow
@@ -65,3 +68,70 @@ def test_prune_history_keeps_recent_runs_and_articles(tmp_path: Path) -> None:
         kept = conn.execute(select(seen_urls.c.url)).scalars().all()
     assert kept == ["https://tuoitrethudo.vn/a-1.html"]  # the stored article stays "seen"
     store.close()
+
+
+def test_an_article_and_its_alerts_commit_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A failure after the article row is written (here: recording its match) must leave
+    # nothing behind: an article stored without its alert would never alert, because the
+    # next round finds it already stored.
+    store = _store(tmp_path)
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_record_match", broken)
+    with pytest.raises(RuntimeError):
+        store.record_article(_article(), [_match()])
+    assert store.seen([_article().url]) == set()
+    monkeypatch.undo()
+    again = store.record_article(_article(), [_match()])
+    assert again.stored and again.alerts == 1
+    store.close()
+
+
+def test_a_batch_stores_each_article_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path)
+    real = store._record_match
+
+    def failing_for_b(conn: Any, article: ArticleRecord, *rest: Any) -> None:
+        if article.url.endswith("b-2.html"):
+            raise RuntimeError("bad row")
+        real(conn, article, *rest)
+
+    monkeypatch.setattr(store, "_record_match", failing_for_b)
+    urls = [f"https://tuoitrethudo.vn/{n}.html" for n in ("a-1", "b-2", "c-3")]
+    results = store.record_articles([(_article(u), [_match()]) for u in urls])
+    assert isinstance(results[1], RuntimeError)
+    assert [r.alerts for r in results if not isinstance(r, Exception)] == [1, 1]
+    assert store.seen(urls) == {urls[0], urls[2]}
+    with store.begin() as conn:
+        assert len(conn.execute(select(deliveries.c.id)).all()) == 4
+    store.close()
+
+
+def test_writers_wait_for_each_other_instead_of_failing(tmp_path: Path) -> None:
+    # Two processes (a crawl and the dispatcher) write the same file: a transaction that
+    # reads before it writes must not fail with "database is locked" when the other one
+    # wrote in between.
+    store, other = _store(tmp_path), Store.for_data_dir(tmp_path)
+    with store.begin() as conn:
+        conn.execute(select(seen_urls.c.url)).all()
+        done = threading.Event()
+
+        def write_meanwhile() -> None:
+            other.mark_seen("https://tuoitrethudo.vn/elsewhere-9.html")
+            done.set()
+
+        worker = threading.Thread(target=write_meanwhile)
+        worker.start()
+        assert not done.wait(0.3)  # it waits for this transaction
+        store._mark_seen(conn, "https://tuoitrethudo.vn/here-8.html", None)
+    worker.join(10)
+    assert done.is_set()
+    assert len(store.seen(["https://tuoitrethudo.vn/elsewhere-9.html"])) == 1
+    store.close()
+    other.close()
