@@ -119,26 +119,62 @@ class Renderer:
         self.heavy = heavy
 
     def _portal(self, others: list[SiteArticle]) -> str:
-        """What a real CMS page carries around an article (``--heavy``): a mega-menu, a
-        sidebar of teasers, "most read" lists and an inline state blob, ~100-200 KB."""
+        """What a real CMS page carries around an article (``--heavy``), shaped like the
+        saved real pages (median 109 KB and ~770 elements): a mega-menu, boxes of teasers
+        with images, times and tracking links, a "most read" list, a footer of links, and
+        inline scripts (ad slots, analytics, the page state)."""
         menu = "".join(
-            f'<li><a href="/{k}?p={i}">{_e(v)} {i}</a></li>'
-            for i in range(40)
+            f'<li class="menu-item"><a href="/{k}" data-track="menu-{k}">{_e(v)}</a>'
+            '<ul class="sub-menu">'
+            + "".join(
+                f'<li><a href="/{k}?p={i}" title="{_e(v)} {i}">{_e(v)} {i}</a></li>'
+                for i in range(24)
+            )
+            + "</ul></li>"
             for k, v in SECTIONS.items()
         )
-        teasers = "".join(
-            f'<div class="teaser"><a href="{o.path}"><img src="/img/{o.id}.jpg" alt=""></a>'
-            f'<h3><a href="{o.path}">{_e(o.title)}</a></h3><p>{_e(o.sapo)}</p></div>'
-            for o in others[:40]
+
+        def teaser(o: SiteArticle, box: str) -> str:
+            return (
+                f'<div class="box-item {box}-item" data-id="{o.id}"><div class="thumb">'
+                f'<a href="{o.path}?utm_source={box}&amp;utm_medium=web" title="{_e(o.title)}">'
+                f'<img src="/img/{o.id}-300x200.jpg" data-src="/img/{o.id}-600x400.jpg" '
+                f'alt="{_e(o.title)}" width="300" height="200" loading="lazy"></a></div>'
+                f'<div class="info"><h3 class="box-title"><a href="{o.path}">{_e(o.title)}'
+                f'</a></h3><p class="box-sapo">{_e(o.sapo)}</p><span class="box-time">'
+                f"{o.published[:10]}</span></div></div>"
+            )
+
+        boxes = "".join(
+            f'<section class="box box-{name}"><h2 class="box-heading">{_e(label)}</h2>'
+            f'<div class="box-list">{"".join(teaser(o, name) for o in chosen)}</div></section>'
+            for name, label, chosen in (
+                ("cung-chuyen-muc", "Cùng chuyên mục", others[:12]),
+                ("doc-nhieu", "Đọc nhiều", others[12:24]),
+                ("noi-bat", "Nổi bật", others[24:36]),
+                ("moi-nhat", "Mới nhất", others[36:48]),
+            )
+        )
+        footer_links = "".join(
+            f'<li><a href="/{k}?trang={i}" rel="nofollow">{_e(v)} - trang {i}</a></li>'
+            for i in range(20)
+            for k, v in SECTIONS.items()
         )
         state = json.dumps(
-            {"items": [{"id": o.id, "title": o.title, "sapo": o.sapo} for o in others[:60]]},
+            {"items": [{"id": o.id, "title": o.title, "sapo": o.sapo} for o in others[:90]]},
             ensure_ascii=False,
         )
+        ads = "".join(
+            f'window.adSlots.push({{id:"slot-{i}",sizes:[[300,250],[300,600]],'
+            f'targeting:{{section:"thoi-su",pos:{i}}}}});'
+            for i in range(120)
+        )
         return (
-            f'<nav class="mega-menu"><ul>{menu}</ul></nav><aside class="sidebar">'
-            f'<h2>Đọc nhiều</h2>{teasers}</aside><script type="application/json" '
-            f'id="__STATE__">{_e(state)}</script>'
+            f'<nav class="mega-menu"><ul class="menu">{menu}</ul></nav>'
+            f'<aside class="sidebar">{boxes}</aside>'
+            f'<div class="site-links"><ul class="footer-links">{footer_links}</ul></div>'
+            f'<script>window.adSlots=window.adSlots||[];{ads}</script>'
+            f'<script type="application/json" id="__STATE__">{_e(state)}</script>'
         )
 
     def _chrome(self, title: str, body: str, head: str = "") -> str:

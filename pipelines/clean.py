@@ -161,7 +161,9 @@ def extract(
         canonical_url=page.canonical,
         title=title,
         published=reconcile(metadata.date, visible),
-        author=clean_author(metadata.author or _author(tree, url), page),
+        author=clean_author(
+            metadata.author or _author(_byline_scope(title_el, body, tree), url), page
+        ),
         text=text,
     )
 
@@ -323,12 +325,62 @@ def _author(tree: lxml.html.HtmlElement, url: str) -> str | None:
     """trafilatura's byline search (author classes, rel=author, …) over the pruned page."""
     from trafilatura.metadata import extract_author
 
+    if not _may_have_byline(tree):
+        return None
     try:
         return extract_author(tree)
     except RecursionError as exc:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
     except Exception as exc:  # see _trafilatura
         raise CleanError(f"{url}: author extraction failed ({exc!r})") from exc
+
+
+# Every expression trafilatura's author search runs (trafilatura.xpaths.AUTHOR_XPATHS, 2.x)
+# needs one of these in a class, id, itemprop, rel or data-* attribute, or an <author>
+# element: a page without any has no byline to find, and the search (regular expressions
+# over every element) is skipped. Lower-case substrings, so a superset of its tests.
+_BYLINE_HINTS = (
+    "author",
+    "byl",
+    "bbl",
+    "username",
+    "zuozhe",
+    "bianji",
+    "xiaobian",
+    "channel-name",
+    "submitted-by",
+    "posted-by",
+    "journalist-name",
+    "screenname",
+    "writer",
+)
+_BYLINE_ATTRIBUTES = etree.XPath(
+    "descendant-or-self::*/@*[name()='class' or name()='id' or name()='itemprop' or "
+    "name()='rel' or name()='data-testid' or name()='data-component']"
+)
+
+
+def _may_have_byline(tree: lxml.html.HtmlElement) -> bool:
+    values = "\0".join(str(v) for v in _BYLINE_ATTRIBUTES(tree)).lower()
+    if any(hint in values for hint in _BYLINE_HINTS):
+        return True
+    return tree.find(".//author") is not None or tree.find(".//rel") is not None
+
+
+def _byline_scope(
+    title_el: lxml.html.HtmlElement | None,
+    body: lxml.html.HtmlElement | None,
+    tree: lxml.html.HtmlElement,
+) -> lxml.html.HtmlElement:
+    """Where a byline is looked for: the smallest element holding both the headline and the
+    body container (bylines sit between or right after them), not the sidebars and teaser
+    boxes around; the whole pruned page when there is no container."""
+    if body is None:
+        return tree
+    if title_el is None:
+        return body
+    above = set(title_el.iterancestors())
+    return next((el for el in (body, *body.iterancestors()) if el in above), tree)
 
 
 def _title(tree: lxml.html.HtmlElement) -> str:
