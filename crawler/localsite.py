@@ -282,6 +282,8 @@ class Renderer:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Keep-alive, as news sites serve: every answer carries Content-Length.
+    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         srv = self.server

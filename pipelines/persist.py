@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,8 @@ __all__ = ["ArticlePipeline", "CleanedPage", "articles_queued", "clean_page"]
 
 POOL_THRESHOLD = 4  # articles in a round before worker processes pay for themselves
 MAX_BATCH = 100  # articles written in one transaction at most
+#: Imported once by the fork server, so every worker starts with them loaded.
+WORKER_PRELOAD = ("pipelines.persist", "trafilatura", "trafilatura.metadata", "htmldate")
 
 # A Scrapy signal (any unique object): the spider sends it with ``count=`` after it queues
 # article requests, so the worker pool starts while the pages are still downloading.
@@ -140,7 +142,11 @@ class ArticlePipeline:
         self.source: str = settings["NEWSWATCH_SOURCE"]
         self.drop: list[str] = list(settings.get("NEWSWATCH_DROP") or [])
         self.workers = int(settings.get("NEWSWATCH_WORKERS") or os.cpu_count() or 1)
-        self._pool: Executor | None = None
+        self._threaded: ThreadPoolExecutor | None = None
+        # The process pool, started off the event loop (its first worker waits for the
+        # fork server to import the cleaner and trafilatura, ~0.5 s).
+        self._starter: ThreadPoolExecutor | None = None
+        self._processes: Future[Executor] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticlePipeline:
@@ -149,8 +155,9 @@ class ArticlePipeline:
         return pipeline
 
     def _on_articles_queued(self, count: int) -> None:
-        if count > POOL_THRESHOLD:
-            self._executor(count)
+        if count > POOL_THRESHOLD and self.workers > 1 and self._processes is None:
+            self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pool-start")
+            self._processes = self._starter.submit(self._start_processes)
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -161,33 +168,51 @@ class ArticlePipeline:
         self.canon: Callable[[str], str] = spider.canon
         self.same_site: Callable[[str], bool] = spider.canon.same_site
 
-    def _executor(self, queued: int = 0) -> Executor:
-        if self._pool is None:
-            if queued > POOL_THRESHOLD and self.workers > 1:
-                # forkserver, not fork: this process has threads (Twisted's, ours). The
-                # server imports the cleaner once; each worker forks from it ready to go.
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["pipelines.persist"])
-                pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-                for _ in range(self.workers):
-                    pool.submit(_warm)
-                self._pool = pool
-            else:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
-        return self._pool
+    def _start_processes(self) -> Executor:
+        # forkserver, not fork: this process has threads (Twisted's, ours). The server
+        # imports the cleaner once; each worker forks from it ready to go.
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(WORKER_PRELOAD))
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        try:
+            for ready in [pool.submit(_warm) for _ in range(self.workers)]:
+                ready.result()
+        except Exception:
+            pool.shutdown(wait=False, cancel_futures=True)
+            logger.warning("%s: no worker processes; cleaning in a thread", self.source)
+            return self._thread()
+        return pool
+
+    def _thread(self) -> ThreadPoolExecutor:
+        if self._threaded is None:
+            self._threaded = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
+        return self._threaded
+
+    async def _executor(self) -> Executor:
+        """The process pool once many articles are queued (waiting for it to start, while
+        the pages keep downloading), else a thread: a small round would spend more on
+        starting processes than on cleaning."""
+        if self._processes is not None:
+            return await asyncio.wrap_future(self._processes)
+        return self._thread()
 
     def close_spider(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.result().shutdown(wait=True, cancel_futures=True)
+        if self._starter is not None:
+            self._starter.shutdown(wait=True)
+        if self._threaded is not None:
+            self._threaded.shutdown(wait=True)
         self.writer.close()
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         stats = self.crawler.stats
         loop = asyncio.get_running_loop()
         url = item["url"]
+        executor = await self._executor()
         try:
             page = await loop.run_in_executor(
-                self._executor(), clean_page, item["body"], url, item.get("content_type"), self.drop
+                executor, clean_page, item["body"], url, item.get("content_type"), self.drop
             )
         except CleanError as exc:
             stats.inc_value("newswatch/articles/unreadable")
