@@ -153,7 +153,8 @@ def write_config(folder: Path, url: str, concurrency: int) -> None:
     (folder / "channels.yaml").write_text("channels:\n  local: {kind: file, path: alerts.jsonl}\n")
 
 
-def newswatch_round(cfg: Path, data: Path) -> tuple[float, dict[str, object]]:
+def newswatch_round(cfg: Path, data: Path, articles: int) -> tuple[float, dict[str, object]]:
+    env = {**os.environ, "NEWSWATCH_MAX_ARTICLES": str(max(articles, 500))}  # all in one round
     started = time.perf_counter()
     out = subprocess.run(
         [
@@ -172,6 +173,7 @@ def newswatch_round(cfg: Path, data: Path) -> tuple[float, dict[str, object]]:
         text=True,
         cwd=ROOT,
         check=False,
+        env=env,
     )
     elapsed = time.perf_counter() - started
     if out.returncode != 0:
@@ -223,7 +225,7 @@ def main() -> None:
         proc, url = start_site(root / "site", args.latency)
         try:
             write_config(root / "config", url, args.concurrency)
-            t_a, s_a = newswatch_round(root / "config", root / "var")
+            t_a, s_a = newswatch_round(root / "config", root / "var", args.articles)
             log_a = read_request_log(root / "site")
             urls = sorted(
                 {url.rstrip("/") + r["path"] for r in log_a if r["path"].endswith(".html")}
@@ -231,7 +233,7 @@ def main() -> None:
             t_b, pages = naive_loop(urls)
             t_c = ceiling(pages, urls)
             before = len(read_request_log(root / "site"))
-            t_d, s_d = newswatch_round(root / "config", root / "var")
+            t_d, s_d = newswatch_round(root / "config", root / "var", args.articles)
             log_d = read_request_log(root / "site")[before:]
         finally:
             proc.terminate()
