@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -47,9 +48,9 @@ _SYLLABLE = re.compile(r"[^\W_]+")
 _Span = tuple[int, int, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One verified mention: offsets are in the canonical article text."""
+class Hit(NamedTuple):
+    """One verified mention: offsets are in the canonical article text. (A named tuple:
+    an article makes ~10 of them, and a frozen dataclass costs five times as much.)"""
 
     term: str
     start: int
@@ -65,7 +66,20 @@ class WatchMatch:
 
     watch: Watch
     hits: list[Hit]
-    reasons: list[str] = field(default_factory=list)
+    #: Why, as data; :attr:`reasons` words it (only ``newswatch match`` asks, not a crawl).
+    why: list[tuple[object, ...]] = field(default_factory=list, repr=False)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [_REASONS[str(w[0])].format(*w[1:]) for w in self.why]
+
+
+_REASONS = {
+    "any": "any {0!r} at {1}",
+    "all": "all {0!r} found at {1}",
+    "except_in": "except_in {0!r} removed the hit at {1}",
+    "near": "near {0!r} {1} syllables away from the hit at {2} (within {3})",
+}
 
 
 @dataclass(frozen=True)
@@ -82,27 +96,41 @@ class _Plan:
 
 
 class _Article:
-    """Per-article state: candidates per term, verified lazily and at most once."""
+    """Per-article state: candidate ends per folded key, verified per term lazily and at
+    most once."""
 
-    __slots__ = ("candidates", "patterns", "text", "verified")
+    __slots__ = ("candidates", "key_of", "patterns", "snippets", "text", "verified")
 
-    def __init__(self, text: str, patterns: Sequence[Pattern]) -> None:
+    def __init__(self, text: str, patterns: Sequence[Pattern], key_of: Sequence[int]) -> None:
         self.text = text
         self.patterns = patterns
+        self.key_of = key_of
         self.candidates: dict[int, list[int]] = {}
         self.verified: dict[int, list[_Span]] = {}
+        self.snippets: dict[tuple[int, int], str] = {}
+
+    def snippet(self, start: int, end: int) -> str:
+        """The snippet of a span (watches sharing a term share its snippets)."""
+        found = self.snippets.get((start, end))
+        if found is None:
+            found = self.snippets[start, end] = make_snippet(self.text, start, end)
+        return found
 
     def hits(self, tid: int) -> list[_Span]:
         """Verified spans of term ``tid`` (verified on first use)."""
         found = self.verified.get(tid)
         if found is None:
-            p, text = self.patterns[tid], self.text
-            width = len(p.text)
-            found = [
-                (end - width, end, flags)
-                for end in self.candidates.get(tid, ())
-                if (flags := verify(p, text, end - width, end)) is not None
-            ]
+            ends = self.candidates.get(self.key_of[tid])
+            if ends is None:
+                found = []
+            else:
+                p, text = self.patterns[tid], self.text
+                width = len(p.text)
+                found = [
+                    (end - width, end, flags)
+                    for end in ends
+                    if (flags := verify(p, text, end - width, end)) is not None
+                ]
             self.verified[tid] = found
         return found
 
@@ -114,13 +142,23 @@ class Matcher:
         self,
         plans: Sequence[_Plan],
         patterns: Sequence[Pattern],
-        automaton: ahocorasick.Automaton | None,
         triggers: dict[int, tuple[int, ...]],
     ) -> None:
         self._plans = tuple(plans)
         self._patterns = tuple(patterns)
-        self._automaton = automaton
         self._triggers = triggers
+        # One automaton word per distinct folded key; its value is the key's index, so the
+        # scan records each candidate once, whatever number of terms share the key.
+        keys: dict[str, int] = {}
+        self._key_of = tuple(keys.setdefault(p.key, len(keys)) for p in patterns)
+        by_key: dict[int, list[int]] = {}
+        for tid, key in enumerate(self._key_of):
+            if tid in triggers:
+                by_key.setdefault(key, []).append(tid)
+        #: The terms of each key that trigger a watch (the others only matter to a watch
+        #: that something else triggered).
+        self._trigger_terms = {key: tuple(tids) for key, tids in by_key.items()}
+        self._automaton = _automaton(keys)
 
     @classmethod
     def compile(cls, watches: Sequence[Watch]) -> Matcher:
@@ -154,9 +192,7 @@ class Matcher:
             plans.append(plan)
             for tid in set(plan.any):
                 triggers.setdefault(tid, []).append(index)
-        return cls(
-            plans, patterns, _automaton(patterns), {t: tuple(ws) for t, ws in triggers.items()}
-        )
+        return cls(plans, patterns, {t: tuple(ws) for t, ws in triggers.items()})
 
     def match(self, text: str, *, title_length: int = 0) -> list[WatchMatch]:
         """Watches that match ``text`` (ALREADY canonical), in config order.
@@ -165,22 +201,21 @@ class Matcher:
         """
         if self._automaton is None or not text or legacy_encoding(text):
             return []
-        article = _Article(text, self._patterns)
+        article = _Article(text, self._patterns, self._key_of)
         candidates = article.candidates
         get = candidates.get  # the hottest loop: one pass per candidate
-        for last, tids in self._automaton.iter(fold(text)):
-            for tid in tids:
-                ends = get(tid)
-                if ends is None:
-                    candidates[tid] = [last + 1]
-                else:
-                    ends.append(last + 1)
+        for last, key in self._automaton.iter(fold(text)):
+            ends = get(key)
+            if ends is None:
+                candidates[key] = [last + 1]
+            else:
+                ends.append(last + 1)
         triggered: set[int] = set()
-        triggers = self._triggers
-        for tid in candidates:
-            watches = triggers.get(tid)
-            if watches is not None and article.hits(tid):
-                triggered.update(watches)
+        triggers, trigger_terms = self._triggers, self._trigger_terms
+        for key in candidates:
+            for tid in trigger_terms.get(key, ()):
+                if article.hits(tid):
+                    triggered.update(triggers[tid])
         results = []
         for index in sorted(triggered):
             found = _evaluate(self._plans[index], article, title_length)
@@ -189,15 +224,12 @@ class Matcher:
         return results
 
 
-def _automaton(patterns: Sequence[Pattern]) -> ahocorasick.Automaton | None:
-    by_key: dict[str, list[int]] = {}
-    for tid, p in enumerate(patterns):
-        by_key.setdefault(p.key, []).append(tid)
-    if not by_key:
+def _automaton(keys: dict[str, int]) -> ahocorasick.Automaton | None:
+    if not keys:
         return None
     automaton = ahocorasick.Automaton()
-    for key, tids in by_key.items():
-        automaton.add_word(key, tuple(tids))
+    for key, index in keys.items():
+        automaton.add_word(key, index)
     automaton.make_automaton()
     return automaton
 
@@ -206,31 +238,31 @@ def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch |
     """Apply the rule of one triggered watch; ``None`` when the article does not match."""
     text, patterns = article.text, article.patterns
     hits = [(s, e, tid, f) for tid in plan.any for s, e, f in article.hits(tid)]
-    reasons: list[str] = []
+    why: list[tuple[object, ...]] = []
     if plan.except_in:
-        hits = _drop_excepted(plan, article, hits, reasons)
+        hits = _drop_excepted(plan, article, hits, why)
         if not hits:
             return None
     for tid in plan.all:
         found = article.hits(tid)
         if not found:
             return None
-        reasons.append(f"all {patterns[tid].text!r} found at {found[0][0]}")
+        why.append(("all", patterns[tid].text, found[0][0]))
     for tid in plan.not_:
         if article.hits(tid):
             return None
     if plan.near:
-        hits = _near(plan, article, hits, reasons)
+        hits = _near(plan, article, hits, why)
         if not hits:
             return None
     if len(hits) > 1:
         hits = _outermost(hits)
-    reasons[:0] = [f"any {patterns[t].text!r} at {s}" for s, _, t, _ in hits]
+    why[:0] = [("any", patterns[t].text, s) for s, _, t, _ in hits]
     found_hits = []
     for s, e, t, f in hits:
         flags = (*f, "in_title") if s < title_length else f
-        found_hits.append(Hit(patterns[t].text, s, e, text[s:e], make_snippet(text, s, e), flags))
-    return WatchMatch(plan.watch, found_hits, reasons)
+        found_hits.append(Hit(patterns[t].text, s, e, text[s:e], article.snippet(s, e), flags))
+    return WatchMatch(plan.watch, found_hits, why)
 
 
 _AnyHit = tuple[int, int, int, tuple[str, ...]]  # start, end, term id, flags
@@ -252,7 +284,7 @@ def _outermost(hits: list[_AnyHit]) -> list[_AnyHit]:
 
 
 def _drop_excepted(
-    plan: _Plan, article: _Article, hits: list[_AnyHit], reasons: list[str]
+    plan: _Plan, article: _Article, hits: list[_AnyHit], why: list[tuple[object, ...]]
 ) -> list[_AnyHit]:
     excepted = [(s, e, tid) for tid in plan.except_in for s, e, _ in article.hits(tid)]
     if not excepted:
@@ -263,12 +295,13 @@ def _drop_excepted(
         if inside is None:
             kept.append(hit)
         else:
-            phrase = article.patterns[inside[2]].text
-            reasons.append(f"except_in {phrase!r} removed the hit at {hit[0]}")
+            why.append(("except_in", article.patterns[inside[2]].text, hit[0]))
     return kept
 
 
-def _near(plan: _Plan, article: _Article, hits: list[_AnyHit], reasons: list[str]) -> list[_AnyHit]:
+def _near(
+    plan: _Plan, article: _Article, hits: list[_AnyHit], why: list[tuple[object, ...]]
+) -> list[_AnyHit]:
     partners = [(s, e, tid) for tid in plan.near for s, e, _ in article.hits(tid)]
     kept = []
     for hit in hits:
@@ -279,10 +312,7 @@ def _near(plan: _Plan, article: _Article, hits: list[_AnyHit], reasons: list[str
                 best = (gap, article.patterns[tid].text)
         if best is not None:
             kept.append(hit)
-            reasons.append(
-                f"near {best[1]!r} {best[0]} syllables away from the hit at {hit[0]}"
-                f" (within {plan.within})"
-            )
+            why.append(("near", best[1], best[0], hit[0], plan.within))
     return kept
 
 
