@@ -14,10 +14,12 @@ import json
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-
-import requests
+from typing import TYPE_CHECKING
 
 from pipelines.errors import DeliveryError, PermanentDeliveryError
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["MAX_BODY", "post", "retry_after_header", "status_error"]
 
@@ -35,6 +37,9 @@ def post(
 
     ``where`` is the redacted target used in error texts.
     """
+    # Imported on first use: a crawl loads the channel kinds only to check its config.
+    import requests
+
     headers = {"User-Agent": USER_AGENT, **headers}
     with requests.Session() as session:
         session.trust_env = False
