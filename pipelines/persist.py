@@ -143,6 +143,7 @@ class ArticlePipeline:
         self.drop: list[str] = list(settings.get("NEWSWATCH_DROP") or [])
         self.workers = int(settings.get("NEWSWATCH_WORKERS") or os.cpu_count() or 1)
         self._threaded: ThreadPoolExecutor | None = None
+        self._thread_lock = threading.Lock()
         # The process pool, started off the event loop (its first worker waits for the
         # fork server to import the cleaner and trafilatura, ~0.5 s).
         self._starter: ThreadPoolExecutor | None = None
@@ -184,9 +185,10 @@ class ArticlePipeline:
         return pool
 
     def _thread(self) -> ThreadPoolExecutor:
-        if self._threaded is None:
-            self._threaded = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
-        return self._threaded
+        with self._thread_lock:  # the pool starter falls back here from its own thread
+            if self._threaded is None:
+                self._threaded = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
+            return self._threaded
 
     async def _executor(self) -> Executor:
         """The process pool once many articles are queued (waiting for it to start, while
