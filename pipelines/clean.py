@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -151,7 +151,7 @@ def extract(
     # Read before pruning: JSON-LD, meta tags and date lines sit anywhere in the page.
     metadata = _metadata(tree, url)
     visible = visible_date(tree, title_el, present)
-    title = headline(title_el, page) or nfc(metadata.title or _title(tree))
+    title = headline(title_el, page) or nfc(metadata.title or _title(tree, url))
     lead, source = _prune(tree, drops, title_el, body, present)
     text = _text(source, url, title, lead)
     if text is None:
@@ -306,7 +306,7 @@ def _metadata(tree: lxml.html.HtmlElement, url: str) -> _Metadata:
     from htmldate import find_date
     from trafilatura.metadata import examine_meta, extract_meta_json
 
-    try:
+    with _guarded(url, "metadata extraction"):
         meta = examine_meta(tree)
         if meta.author and " " not in meta.author:
             meta.author = None  # a login name or a site handle, not a byline (as trafilatura)
@@ -314,10 +314,6 @@ def _metadata(tree: lxml.html.HtmlElement, url: str) -> _Metadata:
             meta = extract_meta_json(tree, meta)
         # find_date works on its own copy of the tree.
         date = find_date(tree, url=meta.url or url, outputformat=_DATE_FORMAT, original_date=True)
-    except RecursionError as exc:
-        raise CleanError(f"{url}: page nested too deeply to clean") from exc
-    except Exception as exc:  # see _trafilatura
-        raise CleanError(f"{url}: metadata extraction failed ({exc!r})") from exc
     return _Metadata(title=meta.title, author=meta.author, date=date)
 
 
@@ -327,12 +323,8 @@ def _author(tree: lxml.html.HtmlElement, url: str) -> str | None:
 
     if not _may_have_byline(tree):
         return None
-    try:
+    with _guarded(url, "author extraction"):
         return extract_author(tree)
-    except RecursionError as exc:
-        raise CleanError(f"{url}: page nested too deeply to clean") from exc
-    except Exception as exc:  # see _trafilatura
-        raise CleanError(f"{url}: author extraction failed ({exc!r})") from exc
 
 
 # Every expression trafilatura's author search runs (trafilatura.xpaths.AUTHOR_XPATHS, 2.x)
@@ -383,17 +375,18 @@ def _byline_scope(
     return next((el for el in (body, *body.iterancestors()) if el in above), tree)
 
 
-def _title(tree: lxml.html.HtmlElement) -> str:
+def _title(tree: lxml.html.HtmlElement, url: str) -> str:
     from trafilatura.metadata import extract_title
 
-    return extract_title(tree) or ""
+    with _guarded(url, "title extraction"):
+        return extract_title(tree) or ""
 
 
 def _trafilatura(source: lxml.html.HtmlElement, url: str) -> Any:
     # Imported here so that importing this module stays cheap for the CLI's other commands.
     from trafilatura import bare_extraction
 
-    try:
+    with _guarded(url, "text extraction"):
         return bare_extraction(
             source,
             url=url,
@@ -406,12 +399,18 @@ def _trafilatura(source: lxml.html.HtmlElement, url: str) -> Any:
             favor_recall=True,
             fast=True,
         )
+
+
+@contextlib.contextmanager
+def _guarded(url: str, step: str) -> Iterator[None]:
+    """Untrusted markup reaches third-party parsers: whatever they trip on, the caller (a
+    crawl of many pages) gets one clear error for this page, not a crash."""
+    try:
+        yield
     except RecursionError as exc:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
     except Exception as exc:
-        # Untrusted markup reaches a third-party parser here; whatever it trips on, the
-        # caller (a crawl of many pages) gets one clear error for this page, not a crash.
-        raise CleanError(f"{url}: text extraction failed ({exc!r})") from exc
+        raise CleanError(f"{url}: {step} failed ({exc!r})") from exc
 
 
 def _with_lead(lead: str, paragraphs: list[str]) -> list[str]:
