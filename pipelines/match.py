@@ -66,16 +66,18 @@ class WatchMatch:
 
     watch: Watch
     hits: list[Hit]
-    #: Why, as data; :attr:`reasons` words it (only ``newswatch match`` asks, not a crawl).
+    #: What else decided (all / except_in / near), as data; :attr:`reasons` words it with
+    #: the hits (only ``newswatch match`` asks, not a crawl).
     why: list[tuple[object, ...]] = field(default_factory=list, repr=False)
 
     @property
     def reasons(self) -> list[str]:
-        return [_REASONS[str(w[0])].format(*w[1:]) for w in self.why]
+        return [f"any {h.term!r} at {h.start}" for h in self.hits] + [
+            _REASONS[str(w[0])].format(*w[1:]) for w in self.why
+        ]
 
 
 _REASONS = {
-    "any": "any {0!r} at {1}",
     "all": "all {0!r} found at {1}",
     "except_in": "except_in {0!r} removed the hit at {1}",
     "near": "near {0!r} {1} syllables away from the hit at {2} (within {3})",
@@ -257,7 +259,6 @@ def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch |
             return None
     if len(hits) > 1:
         hits = _outermost(hits)
-    why[:0] = [("any", patterns[t].text, s) for s, _, t, _ in hits]
     found_hits = []
     for s, e, t, f in hits:
         flags = (*f, "in_title") if s < title_length else f
