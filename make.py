@@ -2,7 +2,8 @@
 """The project's task runner (a Makefile that needs nothing but python3).
 
     python3 make.py run     create .venv if needed, then run the service on ./config
-    python3 make.py test    create .venv if needed, then lint, type-check and run all tests
+    python3 make.py test    create .venv if needed, then lint, type-check, check the layering
+                            (import-linter) and run all tests
     python3 make.py demo    the offline demo
     python3 make.py bench   every benchmark in bench/ (prints figures; not tests)
 
@@ -68,6 +69,7 @@ def task_test(args: list[str]) -> int:
         (BIN / "ruff", "check", "crawler", "pipelines", "tests", "bench", "make.py"),
         (BIN / "ruff", "format", "--check", "crawler", "pipelines", "tests", "bench", "make.py"),
         (BIN / "mypy", "--strict", "-p", "crawler", "-p", "pipelines"),
+        (BIN / "lint-imports", "--no-cache"),
         (PY, "-m", "pytest", "-W", "error", *args),
     ]
     for check in checks:

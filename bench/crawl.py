@@ -31,7 +31,8 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.localsite import SiteArticle, read_request_log, write_article  # noqa: E402
+from crawler.demo.localsite import read_request_log  # noqa: E402
+from crawler.demo.sitepages import SiteArticle, write_article  # noqa: E402
 
 ICT = timezone(timedelta(hours=7))
 WORDS = [
@@ -127,7 +128,7 @@ def start_site(root: Path, latency: float) -> tuple[subprocess.Popen[str], str]:
         [
             sys.executable,
             "-m",
-            "crawler.localsite",
+            "crawler.demo.localsite",
             str(root),
             "--latency",
             str(latency),

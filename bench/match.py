@@ -30,8 +30,10 @@ from collections.abc import Callable, Sequence
 
 import ahocorasick
 
-from pipelines.match import Matcher, Watch, parse_watches
-from pipelines.text import canonicalize
+from pipelines.match.matcher import Matcher
+from pipelines.match.rules import parse_watches
+from pipelines.match.text import canonicalize
+from pipelines.match.watch import Watch
 
 FAMILY = (
     ["Nguyễn"] * 38

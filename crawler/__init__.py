@@ -1,1 +1,5 @@
-"""newswatch: the runnable app (CLI, service) and everything Scrapy-facing."""
+"""newswatch's runnable side: the ``newswatch`` CLI and configuration, the Scrapy project
+(settings, middlewares, spiders/, the crawl runner), ``service/`` and ``demo/``.
+
+It imports :mod:`pipelines`; :mod:`pipelines` never imports it.
+"""

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from crawler.config import Config, load_config, load_watches_file
-from crawler.logs import secrets_from_config, setup_logging
+from crawler.service.logs import secrets_from_config, setup_logging
 from pipelines.errors import ConfigError, NewswatchError
-from pipelines.store import Store
+from pipelines.store.database import Store
 
 logger = logging.getLogger("newswatch")
 
@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from crawler.logs import add_secrets
+    from crawler.service.logs import add_secrets
 
     add_secrets(secrets_from_config(args.config))
     return load_config(args.config, args.data)
@@ -160,7 +160,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.crawl import crawl_in_children, crawl_in_process, summary_json
+    from crawler.crawl import crawl_in_process, summary_json
+    from crawler.service.rounds import crawl_in_children
 
     config = _config(args)
     store = _store(args)
@@ -184,7 +185,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_dispatch(args: argparse.Namespace) -> int:
-    from pipelines.dispatch import Dispatcher
+    from pipelines.deliver.dispatch import Dispatcher
 
     config = _config(args)
     store = _store(args)
@@ -203,7 +204,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from crawler.service import run_service
+    from crawler.service.main import run_service
 
     return run_service(
         args.config, args.data, http=args.http, log_format=args.log_format, verbosity=args.verbosity
@@ -217,8 +218,8 @@ def _read_input(path: str) -> bytes:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from pipelines.match import Matcher, explain, matches_to_json
-    from pipelines.text import canonicalize, document_text
+    from pipelines.match.matcher import Matcher, explain, matches_to_json
+    from pipelines.match.text import canonicalize, document_text
 
     watches, warnings = load_watches_file(args.watches)
     for problem in warnings:
@@ -226,7 +227,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     raw = _read_input(args.path)
     title_length = 0
     if args.html:
-        from pipelines.clean import decode_html, extract
+        from pipelines.clean.extract import decode_html, extract
 
         url = args.url or "http://localhost/page.html"
         page = extract(raw, url)
@@ -246,7 +247,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipelines.clean import extract, extract_to_json
+    from pipelines.clean.extract import extract, extract_to_json
 
     path = Path(args.path)
     url = args.url or path.resolve().as_uri()
@@ -266,7 +267,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from crawler.status import render_status
+    from crawler.service.status import render_status
 
     config = _config(args)
     store = _store(args)
@@ -278,7 +279,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_test_alert(args: argparse.Namespace) -> int:
-    from pipelines.dispatch import send_test_alert
+    from pipelines.deliver.dispatch import send_test_alert
 
     config = _config(args)
     channel = config.channels.get(args.channel)
@@ -298,7 +299,7 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from pipelines.dispatch import format_deliveries, list_deliveries, retry_dead
+    from pipelines.deliver.alertqueue import format_deliveries, list_deliveries, retry_dead
 
     store = _store(args)
     try:
@@ -319,7 +320,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crawler.demo import run_demo
+    from crawler.demo.run import run_demo
 
     return run_demo(keep=args.keep, verbosity=args.verbosity)
 

@@ -1,7 +1,7 @@
 """The configuration: three YAML files -> validated, frozen config objects.
 
-``sources.yaml`` is validated here; watch rules by :mod:`pipelines.match`; channels by
-the channel kinds in :mod:`pipelines.channels`. Every problem in every file is collected
+``sources.yaml`` is validated here; watch rules by :mod:`pipelines.match.matcher`; channels by
+the channel kinds in :mod:`pipelines.deliver.channels`. Every problem in every file is collected
 before anything is raised, so one ``check-config`` run lists them all, each as
 ``FILE:LINE: PATH: message``.
 
@@ -20,10 +20,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.yamlsrc import Located, interpolate, load_located
-from pipelines.channels import Channel, build_channel
-from pipelines.clean import check_selector
+from pipelines.clean.extract import check_selector
+from pipelines.deliver.channels.base import Channel
+from pipelines.deliver.channels.registry import build_channel
 from pipelines.errors import ConfigError, Problem
-from pipelines.match import Watch, parse_watches
+from pipelines.match.rules import parse_watches
+from pipelines.match.watch import Watch
 
 __all__ = [
     "DEFAULT_USER_AGENT",

@@ -1,31 +1,29 @@
-"""One crawl round: one source in this process, or several sources in child processes.
+"""The crawl runner: one round of one source in this process (Scrapy's crawler process).
 
 Twisted's reactor cannot restart in one process, and a hung or leaking crawl must be
-killable without taking anything else down, so a round of several sources runs each
-source as ``newswatch crawl --source NAME`` in its own child process (own session, hard
-timeout, killed as a group: :mod:`crawler.supervisor`). The child records its run in the
-store and prints a JSON summary as its last stdout line; a child that dies before that is
-recorded by the supervisor.
+killable without taking anything else down, so the service and ``newswatch crawl`` of
+several sources run each source as ``newswatch crawl --source NAME`` in its own child
+process (:mod:`crawler.service.supervisor`), which ends up here. The child records its run
+in the store and prints a JSON summary as its last stdout line; a child that dies before
+that is recorded by the supervisor.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from crawler.config import Config, SourceConfig
-from pipelines.match import Matcher
-from pipelines.store import Store
+from pipelines.match.matcher import Matcher
+from pipelines.store.database import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlSummary", "crawl_in_children", "crawl_in_process", "summary_json"]
+__all__ = ["CrawlSummary", "crawl_in_process", "summary_json"]
 
 
 @dataclass
@@ -110,7 +108,7 @@ def crawl_in_process(
 
 
 def _quiet_scrapy(level: str) -> None:
-    """Scrapy's own chatter follows the crawl's log level (crawler.logs owns the handler).
+    """Scrapy's own chatter follows the crawl's log level (crawler.service.logs owns the handler).
 
     Scrapy re-applies its ``DEFAULT_LOGGING`` dict (``scrapy`` at DEBUG) when a crawler
     process starts, after anything set here; so the level goes into that dict too.
@@ -158,46 +156,6 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
         summary.error = "; ".join(problems[:3]) or "every index page failed"
     elif problems:
         summary.error = f"{len(problems)} index page(s) failed: " + "; ".join(problems[:3])
-
-
-def crawl_in_children(
-    config: Config,
-    sources: Sequence[SourceConfig],
-    store: Store,
-    *,
-    parallel: int = 2,
-    verbosity: int = 0,
-) -> list[CrawlSummary]:
-    """One round of several sources, each in a supervised child; a failure never stops others.
-
-    The same :class:`~crawler.supervisor.Supervisor` as the service's: own session, hard
-    timeout (TERM, TERM, KILL), and a run recorded even when the child dies silently.
-    """
-    from crawler.supervisor import Supervisor, crawl_command
-
-    async def round_() -> list[CrawlSummary]:
-        command = crawl_command(config.config_dir, config.data_dir, verbosity=verbosity)
-        supervisor = Supervisor(store, command, max_parallel=parallel)
-        outcomes = await asyncio.gather(*(supervisor.crawl(s.name, s.timeout) for s in sources))
-        return [
-            CrawlSummary(
-                source=o.source,
-                status=o.status,
-                new_articles=o.new_articles,
-                alerts=o.alerts,
-                requests=o.requests,
-                fetched=o.fetched,
-                errors=o.errors,
-                bytes=o.nbytes,
-                duration=round(o.duration, 3),
-                error=o.error,
-                not_modified=None,
-            )
-            for o in outcomes
-            if o is not None
-        ]
-
-    return asyncio.run(round_())
 
 
 def summary_json(summary: CrawlSummary) -> str:

@@ -31,7 +31,8 @@ def crawl_settings(
         "HTTPCACHE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
-        "LOG_INSTALL_ROOT_HANDLER": False,  # newswatch's own handler (crawler.logs) is in place
+        # newswatch's own handler (crawler.service.logs) is in place
+        "LOG_INSTALL_ROOT_HANDLER": False,
         "CONCURRENT_REQUESTS": max(2, source.concurrency),
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         "DOWNLOAD_DELAY": source.delay,

@@ -1,5 +1,6 @@
-"""newswatch processing: text, matching, cleaning, storage and delivery.
+"""newswatch's processing stages, in the order an article meets them: ``clean/``, ``match/``,
+``store/``, ``deliver/``; ``persist`` is the Scrapy item pipeline that joins them.
 
-Importable without Scrapy running; the crawler reaches these modules through dotted
-paths in its settings.
+Importable without Scrapy or Twisted (the crawler reaches ``persist`` through a dotted path
+in its settings); it never imports :mod:`crawler`.
 """

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pipelines.clean import CleanError, extract
-from pipelines.match import Matcher
-from pipelines.store import ArticleRecord, HitRecord, MatchRecord, RecordResult, Store
-from pipelines.text import document_text, legacy_encoding
+from pipelines.clean.extract import CleanError, extract
+from pipelines.match.matcher import Matcher
+from pipelines.match.text import document_text, legacy_encoding
+from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord, RecordResult
+from pipelines.store.database import Store
 
 logger = logging.getLogger(__name__)
 

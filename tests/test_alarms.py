@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from crawler.alarms import Alarms
-from pipelines.schema import runs, sources, utcnow
-from pipelines.store import Store
+from crawler.service.alarms import Alarms
+from pipelines.store.database import Store
+from pipelines.store.schema import runs, sources, utcnow
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,8 @@ def test_without_ops_channels_the_alarm_is_logged_and_tracked(
 
 
 def test_real_enqueue_notice_queues_one_delivery_per_ops_channel(store: Store) -> None:
-    dispatch = pytest.importorskip("pipelines.dispatch")
-    from pipelines.schema import notice_deliveries, notices
+    dispatch = pytest.importorskip("pipelines.deliver.dispatch")
+    from pipelines.store.schema import notice_deliveries, notices
 
     for _ in range(3):
         round_(store, "failed")

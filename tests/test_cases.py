@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from pipelines.match import Matcher, parse_watch
-from pipelines.text import canonicalize
+from pipelines.match.matcher import Matcher
+from pipelines.match.rules import parse_watch
+from pipelines.match.text import canonicalize
 
 CASES_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "matching" / "cases.json"
 

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelines.channels import KINDS, Channel, build_channel, redact_url
-from pipelines.dispatch import send_test_alert
+from pipelines.deliver.channels.base import Channel, redact_url
+from pipelines.deliver.channels.registry import KINDS, build_channel
+from pipelines.deliver.dispatch import send_test_alert
+from pipelines.deliver.render import Hit, Item, Message
 from pipelines.errors import ConfigError, DeliveryError, PermanentDeliveryError
-from pipelines.render import Hit, Item, Message
 from tests.servers.seed import HOSTILE_TITLE
 from tests.servers.webhook_receiver import Answer, Request, WebhookReceiver
 

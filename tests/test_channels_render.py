@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from pipelines.render import Item, Message, chat_html, discord_payload, slack_text
+from pipelines.deliver.render import Item, Message
+from pipelines.deliver.render_chat import chat_html, discord_payload, slack_text
 
 
 def digest(count: int) -> Message:

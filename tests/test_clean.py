@@ -14,7 +14,7 @@ from typing import Any
 import lxml.html
 import pytest
 
-from pipelines.clean import CleanError, Extracted, check_selector, extract, extract_to_json
+from pipelines.clean.extract import CleanError, Extracted, check_selector, extract, extract_to_json
 from pipelines.errors import NewswatchError
 
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -268,24 +268,24 @@ def test_a_failure_inside_trafilatura_is_a_clear_error(monkeypatch: pytest.Monke
 def test_the_byline_pre_check_never_hides_a_byline_trafilatura_finds(byline: str) -> None:
     from trafilatura.metadata import extract_author
 
-    from pipelines.clean import _may_have_byline
+    from pipelines.clean.byline import may_have_byline
 
     tree = lxml.html.document_fromstring(f"<html><body><article>{byline}</article></body></html>")
     assert extract_author(tree) == "Nguyễn Văn An"
-    assert _may_have_byline(tree)
+    assert may_have_byline(tree)
     plain = lxml.html.document_fromstring("<html><body><p class='x'>Nguyễn Văn An</p></body>")
-    assert not _may_have_byline(plain) and extract_author(plain) is None
+    assert not may_have_byline(plain) and extract_author(plain) is None
 
 
 def test_the_byline_pre_check_holds_on_every_saved_page(fixtures_dir: Path) -> None:
     from trafilatura.metadata import extract_author
 
-    from pipelines.clean import _may_have_byline
+    from pipelines.clean.byline import may_have_byline
 
     found = 0
     for path in sorted((fixtures_dir / "html").rglob("*.htm*")):
         tree = lxml.html.document_fromstring(path.read_bytes())
         if extract_author(tree) is not None:
             found += 1
-            assert _may_have_byline(tree), path.name
+            assert may_have_byline(tree), path.name
     assert found >= 5  # the check is exercised, not vacuous

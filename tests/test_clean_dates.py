@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.pubdate import VisibleDate, parse_visible, reconcile
+from pipelines.clean.pubdate import VisibleDate, parse_visible, reconcile
 
 VN = timezone(timedelta(hours=7))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from pipelines.clean import Extracted, extract
+from pipelines.clean.extract import Extracted, extract
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "html"
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pipelines.dispatch import queue_counts
-from pipelines.schema import deliveries, delivery_attempts
-from pipelines.store import Store
+from pipelines.deliver.alertqueue import queue_counts
+from pipelines.store.database import Store
+from pipelines.store.schema import deliveries, delivery_attempts
 from tests.servers.seed import record_alerts
 from tests.servers.smtp import SMTPServer
 from tests.servers.webhook_receiver import WebhookReceiver

@@ -9,8 +9,8 @@ from importlib import resources
 import pytest
 
 from crawler.config import load_watches_file
-from pipelines.match import Matcher
-from pipelines.text import document_text
+from pipelines.match.matcher import Matcher
+from pipelines.match.text import document_text
 from tests.conftest import REPO
 
 OFFICIALS = {
@@ -30,7 +30,7 @@ def matcher() -> Matcher:
 
 def _demo_article(slug_start: str) -> tuple[str, int]:
     articles = json.loads(
-        resources.files("crawler.demodata").joinpath("articles.json").read_text(encoding="utf-8")
+        resources.files("crawler.demo.data").joinpath("articles.json").read_text(encoding="utf-8")
     )
     art = next(a for a in articles if a["slug"].startswith(slug_start))
     return document_text(art["title"], "\n\n".join([art["sapo"], *art["paragraphs"]]))

@@ -13,18 +13,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pipelines import channel_state, outbox
-from pipelines.channels import Channel, Rate, build_channel
-from pipelines.dispatch import (
-    SCHEDULE,
-    Dispatcher,
+from pipelines.deliver import channel_state, outbox
+from pipelines.deliver.alertqueue import (
     format_deliveries,
     list_deliveries,
     queue_counts,
     retry_dead,
 )
-from pipelines.schema import deliveries, delivery_attempts
-from pipelines.store import Store
+from pipelines.deliver.channels.base import Channel, Rate
+from pipelines.deliver.channels.registry import build_channel
+from pipelines.deliver.dispatch import SCHEDULE, Dispatcher
+from pipelines.store.database import Store
+from pipelines.store.schema import deliveries, delivery_attempts
 from tests.servers.seed import Clock, new_store, record_alerts
 from tests.servers.webhook_receiver import Answer, Request, WebhookReceiver
 

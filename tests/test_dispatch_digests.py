@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.channels import Channel, build_channel
-from pipelines.digests import digest_id_for, next_boundary
-from pipelines.dispatch import Dispatcher, enqueue_notice, list_deliveries, queue_counts
-from pipelines.store import Store
+from pipelines.deliver.alertqueue import list_deliveries, queue_counts
+from pipelines.deliver.channels.base import Channel
+from pipelines.deliver.channels.registry import build_channel
+from pipelines.deliver.digests import digest_id_for, next_boundary
+from pipelines.deliver.dispatch import Dispatcher, enqueue_notice
+from pipelines.store.database import Store
 from tests.servers.seed import Clock, new_store, record_alerts, set_times
 from tests.servers.webhook_receiver import WebhookReceiver
 

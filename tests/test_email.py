@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.channels import build_channel
-from pipelines.channels.email import EmailChannel
-from pipelines.dispatch import Dispatcher, enqueue_notice, send_test_alert
+from pipelines.deliver.channels.email import EmailChannel
+from pipelines.deliver.channels.registry import build_channel
+from pipelines.deliver.dispatch import Dispatcher, enqueue_notice, send_test_alert
+from pipelines.deliver.render import Hit, Item, Message
 from pipelines.errors import ConfigError, DeliveryError, PermanentDeliveryError
-from pipelines.render import Hit, Item, Message
 from tests.servers.seed import HOSTILE_TITLE, new_store, record_alerts
 from tests.servers.smtp import SMTPServer
 

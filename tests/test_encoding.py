@@ -8,8 +8,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from pipelines.clean import decode_html, extract
-from pipelines.encoding import charset_from_content_type, declared_charset, normalise_charset
+from pipelines.clean.encoding import charset_from_content_type, declared_charset, normalise_charset
+from pipelines.clean.extract import decode_html, extract
 
 PAGES = Path(__file__).resolve().parent / "pages"
 VIETNAMESE = "Phường Hai Bà Trưng, quận Đống Đa, Hà Nội: ủy ban, Ưu đãi, Ỷ lại"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from crawler.health import HealthServer, parse_address
-from crawler.metrics import Metrics
-from crawler.status import channel_counts
-from crawler.supervisor import CrawlOutcome
-from pipelines.store import Store
+from crawler.service.health import HealthServer, parse_address
+from crawler.service.metrics import Metrics
+from crawler.service.status import channel_counts
+from crawler.service.supervisor import CrawlOutcome
+from pipelines.store.database import Store
 
 
 def get(url: str) -> tuple[int, str]:
@@ -97,7 +97,7 @@ def test_port_only_means_loopback() -> None:
 
 
 def test_queue_metrics_come_from_the_store(tmp_path: Path) -> None:
-    dispatch = pytest.importorskip("pipelines.dispatch")
+    dispatch = pytest.importorskip("pipelines.deliver.dispatch")
     store = Store.for_data_dir(tmp_path)
     try:
         store.migrate()

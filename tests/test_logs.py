@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.logs import (
+from crawler.service.logs import (
     add_secrets,
     close_logging,
     log_context,

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import json
 
-from pipelines.match import (
-    Hit,
-    Matcher,
-    Watch,
-    WatchMatch,
-    explain,
-    highlight_html,
-    matches_to_json,
-    parse_watch,
-    parse_watches,
-)
-from pipelines.snippet import make_snippet
-from pipelines.text import canonicalize, document_text
+from pipelines.match.matcher import Hit, Matcher, WatchMatch, explain, matches_to_json
+from pipelines.match.rules import parse_watch, parse_watches
+from pipelines.match.snippet import highlight_html, make_snippet
+from pipelines.match.text import canonicalize, document_text
+from pipelines.match.watch import Watch
 
 DISTRICT = parse_watch(
     "quan-hai-ba-trung",

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pipelines.match import Matcher, parse_watch
-from pipelines.text import canonicalize, document_text
+from pipelines.match.matcher import Matcher
+from pipelines.match.rules import parse_watch
+from pipelines.match.text import canonicalize, document_text
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "cases" / "match_cases.yaml").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The selector pre-check (:class:`pipelines.pagemeta.Present`): skipping a selector the page
+"""The selector pre-check (:class:`pipelines.clean.pagemeta.Present`): skipping a selector the page
 cannot match must never change what the cleaner selects."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from pipelines.pagemeta import Present, select
-from pipelines.sites import (
+from pipelines.clean.pagemeta import Present, select
+from pipelines.clean.sites import (
     BODY_SELECTORS,
     DATE_SELECTORS,
     DEFAULT_DROP,

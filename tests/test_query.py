@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.query import CompiledQuery, QuerySyntaxError, compile_query
+from pipelines.match.query import CompiledQuery, QuerySyntaxError, compile_query
 
 
 @pytest.mark.parametrize(

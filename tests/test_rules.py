@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from pipelines.errors import ConfigError, Problem
-from pipelines.match import Near, Term, parse_watch, parse_watches
+from pipelines.match.rules import parse_watch, parse_watches
+from pipelines.match.watch import Near, Term
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REPO = Path(__file__).resolve().parents[1]

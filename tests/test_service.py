@@ -22,12 +22,13 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from crawler.instance import InstanceLock
-from crawler.logs import close_logging
-from crawler.service import Service, ServiceOptions, run_service
+from crawler.service.core import Service, ServiceOptions
+from crawler.service.instance import InstanceLock
+from crawler.service.logs import close_logging
+from crawler.service.main import run_service
 from pipelines.errors import ConfigError, Problem
-from pipelines.schema import runs, sources, utcnow
-from pipelines.store import Store
+from pipelines.store.database import Store
+from pipelines.store.schema import runs, sources, utcnow
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,7 @@ def test_missed_rounds_after_a_stall_run_once_not_in_a_burst(tmp_path: Path, sto
 
 
 def test_jitter_is_capped_at_half_the_interval() -> None:
-    from crawler.schedule import misfire_grace, trigger_for
+    from crawler.service.schedule import misfire_grace, trigger_for
 
     assert trigger_for(Src("a", every=120, jitter=1800)).jitter == 60
     assert trigger_for(Src("a", every=600, jitter=30)).jitter == 30
@@ -376,12 +377,13 @@ def test_busy_health_port_fails_the_start_clearly(
 
 
 def test_lock_of_a_killed_service_is_free_at_once(tmp_path: Path) -> None:
-    from crawler.instance import lock_holder
+    from crawler.service.instance import lock_holder
 
     data = tmp_path / "data"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from crawler.instance import InstanceLock; "
+         "import sys, time; from pathlib import Path; "
+         "from crawler.service.instance import InstanceLock; "
          "InstanceLock(Path(sys.argv[1])).acquire(); print('locked', flush=True); time.sleep(60)",
          str(data)],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
@@ -403,7 +405,7 @@ def test_lock_of_a_killed_service_is_free_at_once(tmp_path: Path) -> None:
 
 
 def test_the_real_crawl_command_asks_for_the_json_summary(tmp_path: Path) -> None:
-    from crawler.supervisor import crawl_command
+    from crawler.service.supervisor import crawl_command
 
     argv = crawl_command(tmp_path / "config", tmp_path / "var", verbosity=-1)("hanoimoi")
     assert argv[:3] == [sys.executable, "-m", "crawler.cli"]

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from crawler.instance import InstanceLock, write_state
-from crawler.status import render_status
-from pipelines.schema import sources, utcnow
-from pipelines.store import Store
+from crawler.service.instance import InstanceLock, write_state
+from crawler.service.status import render_status
+from pipelines.store.database import Store
+from pipelines.store.schema import sources, utcnow
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def test_table_shows_each_source_and_its_trouble(tmp_path: Path, store: Store) -
 
 
 def test_channels_show_queue_and_why_one_is_disabled(tmp_path: Path, store: Store) -> None:
-    dispatch = pytest.importorskip("pipelines.dispatch")
+    dispatch = pytest.importorskip("pipelines.deliver.dispatch")
     dispatch.enqueue_notice(store, "stale:x", "title", "text", ["newsroom"])
     text = status(tmp_path, store, as_json=False)
     row = next(line for line in text.splitlines() if line.startswith("newsroom"))

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from pipelines.schema import deliveries, runs, seen_urls, utcnow
-from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store
+from pipelines.store import articles
+from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord, mark_seen
+from pipelines.store.database import Store
+from pipelines.store.schema import deliveries, runs, seen_urls, utcnow
 
 
 def _store(tmp_path: Path) -> Store:
@@ -81,7 +83,7 @@ def test_an_article_and_its_alerts_commit_together(
     def broken(*_args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "_record_match", broken)
+    monkeypatch.setattr(articles, "_record_match", broken)
     with pytest.raises(RuntimeError):
         store.record_article(_article(), [_match()])
     assert store.seen([_article().url]) == set()
@@ -95,14 +97,14 @@ def test_a_batch_stores_each_article_on_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = _store(tmp_path)
-    real = store._record_match
+    real = articles._record_match
 
     def failing_for_b(conn: Any, article: ArticleRecord, *rest: Any) -> None:
         if article.url.endswith("b-2.html"):
             raise RuntimeError("bad row")
         real(conn, article, *rest)
 
-    monkeypatch.setattr(store, "_record_match", failing_for_b)
+    monkeypatch.setattr(articles, "_record_match", failing_for_b)
     urls = [f"https://tuoitrethudo.vn/{n}.html" for n in ("a-1", "b-2", "c-3")]
     results = store.record_articles([(_article(u), [_match()]) for u in urls])
     assert isinstance(results[1], RuntimeError)
@@ -129,7 +131,7 @@ def test_writers_wait_for_each_other_instead_of_failing(tmp_path: Path) -> None:
         worker = threading.Thread(target=write_meanwhile)
         worker.start()
         assert not done.wait(0.3)  # it waits for this transaction
-        store._mark_seen(conn, "https://tuoitrethudo.vn/here-8.html", None)
+        mark_seen(conn, "https://tuoitrethudo.vn/here-8.html", None)
     worker.join(10)
     assert done.is_set()
     assert len(store.seen(["https://tuoitrethudo.vn/elsewhere-9.html"])) == 1

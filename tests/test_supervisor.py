@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.supervisor import CrawlOutcome, Supervisor
-from pipelines.schema import runs, sources
-from pipelines.store import Store
+from crawler.service.supervisor import CrawlOutcome, Supervisor
+from pipelines.store.database import Store
+from pipelines.store.schema import runs, sources
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_run_opened_by_a_child_that_then_hangs_is_closed_not_duplicated(store: S
     url = store.url
     code = f"""
         import time
-        from pipelines.store import Store
+        from pipelines.store.database import Store
         st = Store({url!r}); st.start_run("demo"); st.close()
         time.sleep(60)
     """

@@ -1,4 +1,4 @@
-"""Canonical text, folding and legacy-encoding detection (pipelines.text)."""
+"""Canonical text, folding and legacy-encoding detection (pipelines.match.text)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from pipelines.text import canonicalize, document_text, fold, legacy_encoding, tone_key
+from pipelines.match.text import canonicalize, document_text, fold, legacy_encoding, tone_key
 
 
 @pytest.mark.parametrize(

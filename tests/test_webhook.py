@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from pipelines.channels import build_channel
-from pipelines.channels.webhook import WebhookChannel
-from pipelines.dispatch import send_test_alert
+from pipelines.deliver.channels.registry import build_channel
+from pipelines.deliver.channels.webhook import WebhookChannel
+from pipelines.deliver.dispatch import send_test_alert
+from pipelines.deliver.render import Hit, Item, Message
 from pipelines.errors import DeliveryError, PermanentDeliveryError
-from pipelines.render import Hit, Item, Message
 from tests.servers.webhook_receiver import Answer, Request, WebhookReceiver
 
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

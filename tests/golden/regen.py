@@ -81,7 +81,7 @@ def fingerprint(page: str) -> dict[str, Any]:
     """What the golden file holds for one saved page (extracted now)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from pipelines.clean import extract
+    from pipelines.clean.extract import extract
 
     found = extract((FIXTURES / page).read_bytes(), PAGES[page])
     result: dict[str, Any] | None = None

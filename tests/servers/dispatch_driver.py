@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipelines.channels import build_channel  # noqa: E402
-from pipelines.dispatch import BreakerPolicy, Dispatcher  # noqa: E402
-from pipelines.store import Store  # noqa: E402
+from pipelines.deliver.channels.registry import build_channel  # noqa: E402
+from pipelines.deliver.dispatch import BreakerPolicy, Dispatcher  # noqa: E402
+from pipelines.store.database import Store  # noqa: E402
 
 SHORT_SCHEDULE = (0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5)
 

@@ -1,4 +1,4 @@
-"""The local news site (``crawler.localsite``) as a real server in a subprocess, for tests."""
+"""The local news site (``crawler.demo.localsite``) as a real server in a subprocess, for tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from crawler.localsite import SiteArticle, read_request_log, write_article
+from crawler.demo.localsite import read_request_log
+from crawler.demo.sitepages import SiteArticle, write_article
 
 ICT = timezone(timedelta(hours=7))
 _ids = itertools.count(100001)
@@ -37,7 +38,7 @@ class NewsSite:
             [
                 sys.executable,
                 "-m",
-                "crawler.localsite",
+                "crawler.demo.localsite",
                 str(self.root),
                 "--latency",
                 str(self.latency),

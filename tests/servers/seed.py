@@ -12,8 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from pipelines.schema import deliveries
-from pipelines.store import ArticleRecord, HitRecord, MatchRecord, Store
+from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord
+from pipelines.store.database import Store
+from pipelines.store.schema import deliveries
 
 __all__ = ["HOSTILE_TITLE", "Clock", "new_store", "record_alerts", "set_times"]
 

@@ -1,0 +1,300 @@
+"""What an alert is (:class:`Message`) and how it looks as webhook JSON and as email; the
+chat apps' formats are in :mod:`pipelines.deliver.render_chat`.
+
+Pure functions; no I/O. Article text is untrusted (a headline can contain ``<script>``,
+``@everyone`` or markup), so every format escapes it for its own syntax *before* the hit
+highlighting wraps the matched words: in HTML (email) ``html.escape`` on every piece and
+``<b>`` around hits.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "Hit",
+    "Item",
+    "Message",
+    "email_message",
+    "highlight",
+    "html_escape",
+    "human_time",
+    "iso_time",
+    "one_line",
+    "plain_text",
+    "sample_message",
+    "webhook_payload",
+]
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+MAX_TITLE = 180
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matched term in the article, as the matcher stored it."""
+
+    term: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Item:
+    """One alert: a watch matched an article."""
+
+    watch: str
+    label: str
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    snippet: str
+    hits: tuple[Hit, ...] = ()
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to send through one channel: an alert, a digest or an operator notice.
+
+    ``id`` is stable across retries and restarts (``webhook-id``, email ``Message-ID``).
+    """
+
+    kind: Literal["alert", "digest", "notice"]
+    id: str
+    items: tuple[Item, ...] = ()
+    title: str = ""
+    text: str = ""
+    reason: str = ""
+    timezone: str = DEFAULT_TIMEZONE
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def watches(self) -> list[str]:
+        return list(dict.fromkeys(item.watch for item in self.items))
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+
+def one_line(text: str, limit: int = MAX_TITLE) -> str:
+    """Collapse whitespace (no header injection, no broken layouts) and cap the length."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def local_time(when: datetime | None, timezone: str) -> datetime | None:
+    return None if when is None else when.astimezone(ZoneInfo(timezone))
+
+
+def iso_time(when: datetime | None, timezone: str) -> str | None:
+    """ISO 8601 with the offset of the presentation zone (``…+07:00``)."""
+    local = local_time(when, timezone)
+    return None if local is None else local.isoformat(timespec="seconds")
+
+
+def human_time(when: datetime | None, timezone: str) -> str:
+    local = local_time(when, timezone)
+    return "" if local is None else local.strftime("%H:%M %d/%m/%Y")
+
+
+def segments(snippet: str, hits: Sequence[Hit]) -> list[tuple[str, bool]]:
+    """Split a snippet into (text, is_hit) pieces, hits being the matched words it contains."""
+    words = sorted({h.text for h in hits if h.text}, key=len, reverse=True)
+    if not words:
+        return [(snippet, False)] if snippet else []
+    pattern = re.compile("|".join(re.escape(w) for w in words))
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for found in pattern.finditer(snippet):
+        if found.start() > pos:
+            out.append((snippet[pos : found.start()], False))
+        out.append((found.group(0), True))
+        pos = found.end()
+    if pos < len(snippet):
+        out.append((snippet[pos:], False))
+    return out
+
+
+def highlight(
+    snippet: str, hits: Sequence[Hit], escape: Callable[[str], str], bold: Callable[[str], str]
+) -> str:
+    return "".join(bold(escape(t)) if hit else escape(t) for t, hit in segments(snippet, hits))
+
+
+def html_escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# -- webhook / file ----------------------------------------------------------------------
+
+
+def article_json(item: Item, timezone: str) -> dict[str, Any]:
+    return {
+        "url": item.url,
+        "title": item.title,
+        "source": item.source,
+        "published": iso_time(item.published, timezone),
+        "snippet": item.snippet,
+        "hits": [
+            {"term": h.term, "text": h.text, "start": h.start, "end": h.end} for h in item.hits
+        ],
+    }
+
+
+def webhook_payload(message: Message) -> dict[str, Any]:
+    """The JSON body fixed by the webhook contract (also one line of the ``file`` channel)."""
+    if message.kind == "notice":
+        return {
+            "type": "newswatch.notice",
+            "id": message.id,
+            "title": message.title,
+            "text": message.text,
+        }
+    if message.kind == "digest":
+        articles = []
+        for item in message.items:
+            entry = article_json(item, message.timezone)
+            entry["watch"] = {"name": item.watch, "label": item.label}
+            entry["id"] = item.message_id
+            articles.append(entry)
+        return {
+            "type": "watch.digest",
+            "id": message.id,
+            "reason": message.reason,
+            "articles": articles,
+        }
+    item = message.items[0]
+    return {
+        "type": "watch.matched",
+        "id": message.id,
+        "watch": {"name": item.watch, "label": item.label},
+        "article": article_json(item, message.timezone),
+    }
+
+
+# -- email ---------------------------------------------------------------------------------
+
+
+def subject(message: Message) -> str:
+    if message.kind == "notice":
+        return one_line(f"[newswatch] {message.title}")
+    if message.kind == "digest":
+        labels = ", ".join(dict.fromkeys(i.label for i in message.items))
+        n = len(message.items)
+        return one_line(f"[{labels}] {n} bài mới / {n} new articles")
+    item = message.items[0]
+    return one_line(f"[{item.label}] {item.title}")
+
+
+def plain_text(message: Message) -> str:
+    """The text/plain part (also used by Apprise and as the chat fallback)."""
+    if message.kind == "notice":
+        return f"{message.title}\n\n{message.text}\n\n-- \nnewswatch\n"
+    blocks = []
+    for item in message.items:
+        when = human_time(item.published, message.timezone)
+        meta = " · ".join(p for p in (item.source, when) if p)
+        snippet = highlight(item.snippet, item.hits, str, lambda t: f"*{t}*")
+        blocks.append(f"[{item.label}] {one_line(item.title)}\n{item.url}\n{meta}\n{snippet}")
+    footer = "-- \nnewswatch: " + ", ".join(message.watches) + "\n"
+    return "\n\n".join(blocks) + "\n\n" + footer
+
+
+def html_body(message: Message) -> str:
+    """The text/html part: simple inline-styled HTML, every piece of article text escaped."""
+    if message.kind == "notice":
+        return (
+            f"<html><body><h3>{html_escape(message.title)}</h3>"
+            f"<p>{html_escape(message.text)}</p></body></html>"
+        )
+    parts = ['<html><body style="font-family:sans-serif">']
+    for item in message.items:
+        when = human_time(item.published, message.timezone)
+        meta = " · ".join(html_escape(p) for p in (item.source, when) if p)
+        snippet = highlight(item.snippet, item.hits, html_escape, lambda t: f"<b>{t}</b>")
+        parts.append(
+            f'<div style="margin-bottom:16px">'
+            f'<div style="color:#666;font-size:12px">Alert · {html_escape(item.label)}</div>'
+            f'<a href="{html_escape(item.url)}" style="font-size:16px">'
+            f"{html_escape(one_line(item.title))}</a>"
+            f'<div style="color:#080;font-size:12px">{meta}</div>'
+            f"<div>{snippet}</div></div>"
+        )
+    parts.append(
+        '<hr><div style="color:#666;font-size:12px">newswatch · '
+        + html_escape(", ".join(message.watches))
+        + "</div></body></html>"
+    )
+    return "".join(parts)
+
+
+def email_message(
+    message: Message, *, sender: str, to: Sequence[str], now: datetime
+) -> EmailMessage:
+    """A multipart/alternative email with deterministic ``Message-ID`` and threading headers.
+
+    ``Message-ID`` is ``<{message.id}@{domain of sender}>``, so a resend after a crash carries
+    the same id and mailboxes collapse it; ``References``/``In-Reply-To`` point at one
+    synthetic root per watch so clients thread a watch's alerts together.
+    """
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "newswatch.invalid"
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = subject(message)
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = f"<{message.id}@{domain}>"
+    if message.kind != "notice" and message.items:
+        roots = " ".join(f"<watch-{_header_token(w)}@{domain}>" for w in message.watches)
+        msg["References"] = roots
+        msg["In-Reply-To"] = roots.split(" ")[0]
+        msg["List-Id"] = (
+            f"newswatch {_header_token(message.watches[0])} "
+            f"<{_header_token(message.watches[0])}.newswatch.{domain}>"
+        )
+    else:
+        msg["List-Id"] = f"newswatch notices <notices.newswatch.{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(plain_text(message), cte="quoted-printable")
+    msg.add_alternative(html_body(message), subtype="html", cte="quoted-printable")
+    return msg
+
+
+def _header_token(text: str) -> str:
+    """A watch name made safe for a Message-ID / List-Id token."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "watch"
+
+
+def sample_message() -> Message:
+    """A made-up Vietnamese alert for ``newswatch test-alert`` (not from any real site)."""
+    now = datetime.now(UTC)
+    snippet = (
+        "UBND quận Hai Bà Trưng tổ chức hội nghị triển khai kế hoạch chỉnh trang đô thị năm 2026."
+    )
+    item = Item(
+        watch="newswatch-test",
+        label="Tin thử nghiệm / test alert",
+        url="https://example.vn/tin-thu-nghiem-123.html",
+        title="Quận Hai Bà Trưng triển khai kế hoạch chỉnh trang đô thị",
+        source="example.vn",
+        published=now,
+        snippet=snippet,
+        hits=(Hit("quận Hai Bà Trưng", "quận Hai Bà Trưng", 5, 22),),
+        message_id="",
+    )
+    message_id = f"nw_test_{int(now.timestamp() * 1000):x}"
+    return Message("alert", message_id, items=(item,))
