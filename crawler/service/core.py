@@ -276,7 +276,7 @@ class Service:
     def _apply_sources(self, config: Config, *, catch_up: bool) -> None:
         assert self.jobs is not None
         wanted = {s.name: s for s in config.sources if s.enabled}
-        self.jobs.apply(wanted, self._first_runs(wanted, catch_up))
+        self.jobs.apply(wanted, self._first_runs(wanted, catch_up), previous=self._sources)
         self._sources = wanted
 
     def _first_runs(

@@ -120,16 +120,21 @@ class SourceJobs:
     def __init__(self, scheduler: BaseScheduler, crawl: Callable[[str], Awaitable[None]]) -> None:
         self.scheduler = scheduler
         self._crawl = crawl
-        self._sources: dict[str, Scheduled] = {}
         scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
         logging.getLogger("apscheduler.scheduler").addFilter(_SKIP_NOISE)
 
     def close(self) -> None:
         logging.getLogger("apscheduler.scheduler").removeFilter(_SKIP_NOISE)
 
-    def apply(self, wanted: Mapping[str, Scheduled], first: Mapping[str, datetime]) -> None:
+    def apply(
+        self,
+        wanted: Mapping[str, Scheduled],
+        first: Mapping[str, datetime],
+        previous: Mapping[str, Scheduled],
+    ) -> None:
         """Schedule exactly ``wanted``: drop the jobs of removed sources, add new ones (first
-        run at ``first[name]``), reschedule those whose interval or jitter changed."""
+        run at ``first[name]``), reschedule those whose interval or jitter changed since
+        ``previous`` (what the last call scheduled)."""
         scheduler = self.scheduler
         for job in scheduler.get_jobs():
             name = job.id.removeprefix(JOB_PREFIX)
@@ -138,7 +143,7 @@ class SourceJobs:
                 log.info("source %s is no longer scheduled", name, extra={"source": name})
         for name, src in wanted.items():
             job_id = JOB_PREFIX + name
-            old = self._sources.get(name)
+            old = previous.get(name)
             if scheduler.get_job(job_id) is None:
                 scheduler.add_job(
                     self._crawl,
@@ -156,7 +161,6 @@ class SourceJobs:
                 scheduler.reschedule_job(job_id, trigger=trigger_for(src))
                 scheduler.modify_job(job_id, misfire_grace_time=misfire_grace(src))
                 log.info("source %s now runs every %g s", name, src.every, extra={"source": name})
-        self._sources = dict(wanted)
 
     def next_runs(self) -> dict[str, str]:
         """Next run time of every scheduled source (ISO 8601 UTC)."""
