@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from pipelines.deliver.mailheaders import POLICY, set_address_header, set_text_header
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -251,10 +252,10 @@ def email_message(
     synthetic root per watch so clients thread a watch's alerts together.
     """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "newswatch.invalid"
-    msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = subject(message)
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
+    msg = EmailMessage(policy=POLICY)
+    set_text_header(msg, "Subject", subject(message))
+    set_address_header(msg, "From", [sender])
+    set_address_header(msg, "To", to)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = f"<{message.id}@{domain}>"
     if message.kind != "notice" and message.items:
