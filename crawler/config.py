@@ -184,13 +184,15 @@ def _parse_sources(doc: Located) -> list[SourceConfig]:
         doc.error((), "expected a mapping with 'sources' (and optional 'defaults')")
         return []
     _check_keys(doc, data, (), {"defaults", "sources"})
-    defaults = dict(BUILTIN_DEFAULTS)
     raw_defaults = data.get("defaults") or {}
     if not isinstance(raw_defaults, dict):
         doc.error(("defaults",), "expected a mapping")
         raw_defaults = {}
     _check_keys(doc, raw_defaults, ("defaults",), DEFAULT_KEYS)
-    defaults.update({k: v for k, v in raw_defaults.items() if k in DEFAULT_KEYS})
+    # Each value is checked where it is written: a bad default is an error even when every
+    # source overrides it (the next source added would inherit it).
+    # Unset keys keep SourceConfig's own defaults, the built-in ones.
+    defaults = _settings(doc, ("defaults",), raw_defaults)
     raw = data.get("sources")
     if not isinstance(raw, list) or not raw:
         doc.error(("sources",), "expected a non-empty list of sources")
@@ -208,6 +210,41 @@ def _parse_sources(doc: Located) -> list[SourceConfig]:
     return result
 
 
+def _settings(doc: Located, path: tuple[str | int, ...], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a source inherits from ``defaults`` that are written in ``raw``, checked
+    and converted (durations in seconds); each problem is reported at ``path``."""
+    fields: dict[str, Any] = {}
+    for key in ("every", "jitter", "timeout", "delay", "stale_after"):
+        if key in raw:
+            try:
+                fields[key] = parse_duration(raw[key])
+            except ValueError as exc:
+                doc.error((*path, key), str(exc))
+    if fields.get("every", 1) <= 0:
+        doc.error((*path, "every"), "must be more than 0")
+    for key in ("concurrency", "fail_after"):
+        if key not in raw:
+            continue
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            doc.error((*path, key), "expected a whole number of at least 1")
+        else:
+            fields[key] = value
+    if "drop" in raw:
+        fields["drop"] = tuple(_str_list(doc, (*path, "drop"), raw["drop"]))
+        for j, selector in enumerate(fields["drop"]):
+            why = check_selector(selector)
+            if why:
+                doc.error((*path, "drop", j), why)
+    if "user_agent" in raw:
+        agent = raw["user_agent"]
+        if not isinstance(agent, str) or not agent.strip():
+            doc.error((*path, "user_agent"), "expected a non-empty text")
+        else:
+            fields["user_agent"] = agent.strip()
+    return fields
+
+
 def _parse_source(
     doc: Located, path: tuple[str | int, ...], item: Any, defaults: Mapping[str, Any]
 ) -> SourceConfig | None:
@@ -219,45 +256,23 @@ def _parse_source(
     if not isinstance(name, str) or not _NAME.match(name):
         doc.error((*path, "name"), "needs a name of lowercase letters, digits, '-', '_' or '.'")
         return None
-    merged = {**defaults, **{k: v for k, v in item.items() if k in SOURCE_KEYS}}
-    fields: dict[str, Any] = {"name": name}
-    home = merged.get("home")
+    fields: dict[str, Any] = {**defaults, "name": name}
+    fields.update(_settings(doc, path, {k: v for k, v in item.items() if k in DEFAULT_KEYS}))
+    home = item.get("home")
     if home is not None:
         fields["home"] = _url(doc, (*path, "home"), home)
     for key in ("feeds", "sitemaps", "listings"):
         fields[key] = tuple(
             _url(doc, (*path, key, j), u)
-            for j, u in enumerate(_str_list(doc, (*path, key), merged.get(key)))
+            for j, u in enumerate(_str_list(doc, (*path, key), item.get(key)))
         )
     if not (fields.get("home") or fields["feeds"] or fields["sitemaps"] or fields["listings"]):
         doc.error(path, f"source {name!r} needs at least one of home, feeds, sitemaps, listings")
-    pattern = merged.get("article_url")
+    pattern = item.get("article_url")
     if pattern is not None:
         fields["article_url"] = _regex(doc, (*path, "article_url"), pattern)
-    for key in ("every", "jitter", "timeout", "delay", "stale_after"):
-        try:
-            fields[key] = parse_duration(merged[key])
-        except ValueError as exc:
-            doc.error((*path, key) if key in item else ("defaults", key), str(exc))
-    for key in ("concurrency", "fail_after"):
-        value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            doc.error(
-                (*path, key) if key in item else ("defaults", key),
-                "expected a whole number of at least 1",
-            )
-        else:
-            fields[key] = value
-    if fields.get("every", 1) <= 0:
-        doc.error((*path, "every"), "must be more than 0")
-    fields["aliases"] = tuple(_str_list(doc, (*path, "aliases"), merged.get("aliases")))
-    fields["drop"] = tuple(_str_list(doc, (*path, "drop"), merged.get("drop")))
-    for j, selector in enumerate(fields["drop"]):
-        why = check_selector(selector)
-        if why:
-            doc.error((*path, "drop", j) if "drop" in item else ("defaults", "drop", j), why)
-    fields["user_agent"] = str(merged.get("user_agent") or DEFAULT_USER_AGENT)
-    enabled = merged.get("enabled", True)
+    fields["aliases"] = tuple(_str_list(doc, (*path, "aliases"), item.get("aliases")))
+    enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
         doc.error((*path, "enabled"), "expected true or false")
     fields["enabled"] = bool(enabled)
@@ -312,8 +327,11 @@ def _parse_channels(
         doc.error((), "expected a mapping with 'channels' (and optional 'ops')")
         return channels, disabled, ()
     _check_keys(doc, data, (), {"channels", "ops"})
-    raw = data.get("channels")
-    if not isinstance(raw, dict) or not raw:
+    if "channels" not in data:
+        doc.error(("channels",), "missing: a mapping of channel name -> settings")
+    # `channels: {}` or a bare `channels:` is "none configured yet", not a mistake.
+    raw = data.get("channels") or {}
+    if not isinstance(raw, dict):
         doc.error(("channels",), "expected a mapping of channel name -> settings")
         raw = {}
     for name, mapping in raw.items():
@@ -341,14 +359,22 @@ def _parse_channels(
 
 
 def _check_notify(doc: Located, watches: list[Watch], known: set[str]) -> None:
+    """Every channel named in ``notify`` exists, checked where the name is written."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    raw_defaults = data.get("defaults")
+    raw_watches = data.get("watches")
+    written: list[tuple[tuple[str | int, ...], Any]] = []
+    if isinstance(raw_defaults, dict) and "notify" in raw_defaults:
+        written.append((("defaults", "notify"), raw_defaults["notify"]))
     for watch in watches:
-        for i, channel in enumerate(watch.notify):
+        own = raw_watches.get(watch.name) if isinstance(raw_watches, dict) else None
+        if isinstance(own, dict) and "notify" in own:
+            written.append((("watches", watch.name, "notify"), own["notify"]))
+    choices = ", ".join(sorted(known)) or "none configured"
+    for path, names in written:
+        for i, channel in enumerate(names if isinstance(names, list) else []):
             if channel not in known:
-                choices = ", ".join(sorted(known)) or "none configured"
-                doc.error(
-                    ("watches", watch.name, "notify", i),
-                    f"no channel named {channel!r} (channels: {choices})",
-                )
+                doc.error((*path, i), f"no channel named {channel!r} (channels: {choices})")
 
 
 def load_watches_file(path: Path) -> tuple[list[Watch], list[Problem]]:
