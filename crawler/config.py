@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_USER_AGENT",
     "Config",
     "SourceConfig",
+    "format_duration",
     "load_config",
     "load_watches_file",
     "parse_duration",
@@ -46,6 +47,7 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "concurrency": 2,
     "stale_after": "24h",
     "fail_after": 3,
+    "max_age": "7d",
     "user_agent": DEFAULT_USER_AGENT,
     "drop": [],
 }
@@ -77,6 +79,15 @@ def parse_duration(value: object) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
+def format_duration(seconds: float) -> str:
+    """Seconds -> the largest whole unit: ``604800`` -> ``"7d"``, ``5400`` -> ``"90m"``."""
+    for unit in ("d", "h", "m", "s"):
+        size = _UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """One news site to poll; durations are in seconds."""
@@ -94,6 +105,7 @@ class SourceConfig:
     concurrency: int = 2
     stale_after: float = 86400.0
     fail_after: int = 3
+    max_age: float = 7 * 86400.0  # feed/sitemap entries older than this are skipped; 0: no limit
     aliases: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     user_agent: str = DEFAULT_USER_AGENT
@@ -222,6 +234,13 @@ def _settings(doc: Located, path: tuple[str | int, ...], raw: Mapping[str, Any])
                 doc.error((*path, key), str(exc))
     if fields.get("every", 1) <= 0:
         doc.error((*path, "every"), "must be more than 0")
+    if "max_age" in raw:
+        try:
+            fields["max_age"] = parse_duration(raw["max_age"])
+            if fields["max_age"] < 0:
+                raise ValueError("must not be negative")
+        except ValueError as exc:
+            doc.error((*path, "max_age"), f"{exc}; 0 means no limit")
     for key in ("concurrency", "fail_after"):
         if key not in raw:
             continue

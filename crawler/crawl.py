@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from crawler.config import Config, SourceConfig
+from crawler.config import Config, SourceConfig, format_duration
 from pipelines.match.matcher import Matcher
 from pipelines.store.database import Store
 
@@ -41,12 +41,17 @@ class CrawlSummary:
     bytes: int = 0
     duration: float = 0.0
     error: str | None = None
+    too_old: int = 0  # feed/sitemap entries skipped as older than max_age
+    max_age: float = 0.0  # the source's max_age, seconds (0: no limit)
 
     def line(self) -> str:
         """Human summary, one line."""
         unchanged = "" if self.not_modified is None else f" ({self.not_modified} not modified)"
+        old = ""
+        if self.too_old:
+            old = f", {self.too_old} older than {format_duration(self.max_age)} skipped"
         head = (
-            f"{self.source}: {self.status}, {self.new_articles} new, {self.alerts} alerts, "
+            f"{self.source}: {self.status}, {self.new_articles} new{old}, {self.alerts} alerts, "
             f"{self.requests} requests{unchanged}, {self.duration:.1f}s"
         )
         return f"{head} — {self.error}" if self.error else head
@@ -72,7 +77,7 @@ def crawl_in_process(
 
     started = time.monotonic()
     run_id = store.start_run(source.name)
-    summary = CrawlSummary(source=source.name)
+    summary = CrawlSummary(source=source.name, max_age=source.max_age)
     try:
         watches = config.watches
         settings = crawl_settings(source, log_level=log_level)
@@ -102,7 +107,12 @@ def crawl_in_process(
         alerts=summary.alerts,
         errors=summary.errors,
         nbytes=summary.bytes,
-        detail={"error": summary.error, "not_modified": summary.not_modified},
+        detail={
+            "error": summary.error,
+            "not_modified": summary.not_modified,
+            "too_old": summary.too_old,
+            "max_age": summary.max_age,
+        },
     )
     return summary
 
@@ -137,6 +147,7 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
     summary.requests = get("downloader/request_count")
     summary.fetched = get("downloader/response_count")
     summary.bytes = get("downloader/response_bytes")
+    summary.too_old = get("newswatch/articles/too_old")
     summary.not_modified = get("newswatch/index/not_modified") + get("newswatch/index/unchanged")
     summary.errors = (
         get("newswatch/index/failed")

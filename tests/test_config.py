@@ -162,6 +162,7 @@ def test_check_config_cli_exit_codes(cfg_dir: Path, tmp_path: Path) -> None:
         ("fail_after", "many", 2),
         ("drop", "['div[']", "['.ad']"),
         ("user_agent", "''", "me/1.0"),
+        ("max_age", "-1", "3d"),
     ],
 )
 def test_a_bad_default_is_an_error_even_when_every_source_overrides_it(

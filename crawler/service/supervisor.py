@@ -85,6 +85,8 @@ class CrawlOutcome:
     nbytes: int = 0
     error: str | None = None
     exit_status: int | None = None
+    too_old: int = 0  # entries skipped as older than the source's max_age
+    max_age: float = 0.0
     recorded_by: str = "child"  # child | service
 
     @property
@@ -247,6 +249,7 @@ class Supervisor:
                 requests=_int(summary, "requests"), fetched=_int(summary, "fetched"),
                 errors=_int(summary, "errors"), nbytes=_int(summary, "bytes"),
                 error=redact(str(error)) if error else None, exit_status=rc,
+                too_old=_int(summary, "too_old"), max_age=float(summary.get("max_age") or 0),
             )  # fmt: skip
         if child.kill_reason:
             status, reason = "timeout", child.kill_reason

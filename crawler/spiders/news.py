@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["NewsSpider", "describe_failure"]
 
-MAX_AGE = timedelta(days=7)  # sitemap/feed entries older than this are history, not news
 MAX_SITEMAP_CHILDREN = 5  # newest children of a sitemap index read per round
 INDEX_META = {"handle_httpstatus_list": [304]}
 
@@ -104,6 +103,7 @@ class NewsSpider(scrapy.Spider):
         self.scheduled: set[str] = set()
         self.pending_validators: dict[str, tuple[str | None, str | None, str]] = {}
         self.index_seen: set[str] = set()
+        self.too_old: set[str] = set()
 
     # -- requests -------------------------------------------------------------------------
 
@@ -191,6 +191,9 @@ class NewsSpider(scrapy.Spider):
     def _articles(self, found: Iterable[LinkedArticle]) -> Iterator[scrapy.Request]:
         """Requests for the article URLs not requested before (one store query)."""
         now = datetime.now(UTC)
+        # Entries older than max_age are history, not news (0: no limit); they are counted
+        # and reported in the round's summary, never dropped silently.
+        max_age = timedelta(seconds=self.source.max_age) if self.source.max_age > 0 else None
         wanted: dict[str, LinkedArticle] = {}
         regex = self.pattern
         for item in found:
@@ -201,8 +204,10 @@ class NewsSpider(scrapy.Spider):
                 continue
             if regex is None and not self._default_article(url):
                 continue
-            if item.published is not None and now - item.published > MAX_AGE:
-                self.crawler.stats.inc_value("newswatch/articles/too_old")
+            if max_age and item.published is not None and now - item.published > max_age:
+                if url not in self.too_old:  # a feed and a sitemap often list the same entry
+                    self.too_old.add(url)
+                    self.crawler.stats.inc_value("newswatch/articles/too_old")
                 continue
             wanted[url] = item
         seen = self.store.seen(wanted)
