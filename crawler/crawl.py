@@ -31,7 +31,7 @@ class CrawlSummary:
     """The outcome of one source's round (the child's last stdout line, as JSON)."""
 
     source: str
-    status: str = "ok"  # ok | failed | timeout | crashed
+    status: str = "ok"  # ok | degraded | failed | timeout | crashed
     new_articles: int = 0
     alerts: int = 0
     requests: int = 0
@@ -167,6 +167,14 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
         summary.error = "; ".join(problems[:3]) or "every index page failed"
     elif problems:
         summary.error = f"{len(problems)} index page(s) failed: " + "; ".join(problems[:3])
+    stopped = list(stats.get("newswatch/host/stopped") or [])
+    if stopped and summary.status == "ok":
+        # A host that kept failing was left alone: the round did not do its job, entirely
+        # (failed) or in part (degraded: some articles came through).
+        summary.status = "degraded" if summary.new_articles else "failed"
+        held = get("newswatch/articles/postponed")
+        note = f"stopped asking {'; '.join(stopped)}; {held} article(s) left for the next round"
+        summary.error = f"{note}; {summary.error}" if summary.error else note
 
 
 def summary_json(summary: CrawlSummary) -> str:

@@ -58,6 +58,8 @@ def crawl_settings(
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            # Below the retries: it sees every attempt and can stop them.
+            "crawler.middlewares.HostBreakerMiddleware": 555,
             "crawler.middlewares.ConditionalGetMiddleware": 560,
         },
         "ITEM_PIPELINES": {"pipelines.persist.ArticlePipeline": 300},

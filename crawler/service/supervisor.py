@@ -75,7 +75,7 @@ class CrawlOutcome:
     """What one crawl round of one source did, as judged by the supervisor."""
 
     source: str
-    status: str  # ok | failed | timeout | crashed
+    status: str  # ok | degraded | failed | timeout | crashed
     duration: float
     new_articles: int = 0
     alerts: int = 0
@@ -239,7 +239,9 @@ class Supervisor:
         rc = child.proc.returncode
         summary = _find_summary(child.stdout)
         if summary is not None:
-            status = "ok" if summary.get("status") == "ok" else "failed"
+            status = summary.get("status")
+            if status not in ("ok", "degraded"):
+                status = "failed"
             error = summary.get("error") or None
             if child.kill_reason:
                 error = f"{error + '; ' if error else ''}{child.kill_reason} after its summary"

@@ -44,6 +44,7 @@ from crawler.discover import (
     parse_sitemap,
     robots_sitemaps,
 )
+from crawler.middlewares import HostStopped
 from crawler.urls import source_canon
 from pipelines.persist import articles_queued
 
@@ -250,6 +251,11 @@ class NewsSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if isinstance(failure.value, HostStopped):
+            # Not sent: its host keeps failing (one line for the host, not one per article).
+            # It was never marked seen, so the next round asks for it again.
+            self.crawler.stats.inc_value("newswatch/articles/postponed")
+            return
         reason = describe_failure(failure)
         if reason == "forbidden by robots.txt" and request is not None:
             # The publisher said no: remember the URL so no later round asks again, and do
@@ -276,6 +282,7 @@ class NewsSpider(scrapy.Spider):
         # Articles left for the next round (over max_articles) must be found again there:
         # saving validators now would make their listings answer 304.
         failed_items += stats.get_value("newswatch/articles/deferred", 0)
+        failed_items += stats.get_value("newswatch/articles/postponed", 0)
         if self.article_errors or failed_items or reason != "finished":
             logger.info(
                 "%s: validators not saved (%d article failures, finish %s)",
