@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("channel", metavar="CHANNEL")
     d = sub.add_parser("demo", help="the whole pipeline offline, on a bundled local site")
     d.add_argument("--keep", action="store_true", help="keep the demo's temporary folder")
+    d.add_argument(
+        "--language", choices=("vi", "en"), default="vi", help="of the alert texts (default vi)"
+    )
     disc = sub.add_parser("discover", help="print a sources.yaml entry for a site")
     disc.add_argument("url", metavar="URL")
     disc.add_argument("--name", help="the source name to print (default: from the host)")
@@ -322,7 +325,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo.run import run_demo
 
-    return run_demo(keep=args.keep, verbosity=args.verbosity)
+    return run_demo(keep=args.keep, verbosity=args.verbosity, language=args.language)
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.channelconfig import check_notify, parse_channels
 from crawler.yamlsrc import Located, interpolate, load_located
+from crawler.yamlsrc import check_keys as _check_keys
+from crawler.yamlsrc import str_list as _str_list
 from pipelines.clean.extract import check_selector
 from pipelines.deliver.channels.base import Channel
-from pipelines.deliver.channels.registry import build_channel
 from pipelines.errors import ConfigError, Problem
 from pipelines.match.rules import parse_watches
 from pipelines.match.watch import Watch
@@ -159,8 +161,8 @@ def load_config(config_dir: Path, data_dir: Path) -> Config:
         docs[name] = doc
     sources = _parse_sources(docs["sources.yaml"])
     watches = _parse_watch_doc(docs["watches.yaml"])
-    channels, disabled, ops = _parse_channels(docs["channels.yaml"], data_dir)
-    _check_notify(docs["watches.yaml"], watches, set(channels) | set(disabled))
+    channels, disabled, ops = parse_channels(docs["channels.yaml"], data_dir)
+    check_notify(docs["watches.yaml"], watches, set(channels) | set(disabled))
     if any(p.severity == "error" for p in docs["channels.yaml"].problems):
         disabled = {k: v for k, v in disabled.items() if v != "invalid configuration"}
     for doc in docs.values():
@@ -178,14 +180,6 @@ def load_config(config_dir: Path, data_dir: Path) -> Config:
         ops=ops,
         warnings=tuple(problems),
     )
-
-
-def _check_keys(
-    doc: Located, value: Mapping[str, Any], path: tuple[str | int, ...], allowed: set[str]
-) -> None:
-    for key in value:
-        if key not in allowed:
-            doc.error((*path, key), f"unknown key; allowed: {', '.join(sorted(allowed))}")
 
 
 def _parse_sources(doc: Located) -> list[SourceConfig]:
@@ -298,17 +292,6 @@ def _parse_source(
     return SourceConfig(**fields)
 
 
-def _str_list(doc: Located, path: tuple[str | int, ...], value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        doc.error(path, "expected a list of strings")
-        return []
-    return list(value)
-
-
 def _url(doc: Located, path: tuple[str | int, ...], value: Any) -> str:
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -331,69 +314,6 @@ def _parse_watch_doc(doc: Located) -> list[Watch]:
     watches, problems = parse_watches(doc.data)
     doc.problems.extend(doc.locate(p) for p in problems)
     return watches
-
-
-def _parse_channels(
-    doc: Located,
-    data_dir: Path,
-) -> tuple[dict[str, Channel], dict[str, str], tuple[str, ...]]:
-    channels: dict[str, Channel] = {}
-    disabled: dict[str, str] = {}
-    data = doc.data
-    if data is None:
-        return channels, disabled, ()
-    if not isinstance(data, dict):
-        doc.error((), "expected a mapping with 'channels' (and optional 'ops')")
-        return channels, disabled, ()
-    _check_keys(doc, data, (), {"channels", "ops"})
-    if "channels" not in data:
-        doc.error(("channels",), "missing: a mapping of channel name -> settings")
-    # `channels: {}` or a bare `channels:` is "none configured yet", not a mistake.
-    raw = data.get("channels") or {}
-    if not isinstance(raw, dict):
-        doc.error(("channels",), "expected a mapping of channel name -> settings")
-        raw = {}
-    for name, mapping in raw.items():
-        path = ("channels", name)
-        unset = sorted({var for p, var in doc.unset.items() if p[:2] == path})
-        if unset:
-            names = ", ".join(unset)
-            disabled[name] = (
-                f"environment variables {names} are not set"
-                if len(unset) > 1
-                else f"environment variable {names} is not set"
-            )
-            doc.error(path, f"channel disabled: {disabled[name]}", severity="warning")
-            continue
-        try:
-            channels[name] = build_channel(str(name), mapping, data_dir=data_dir)
-        except ConfigError as exc:
-            doc.problems.extend(doc.locate(p) for p in exc.problems)
-            disabled[name] = "invalid configuration"  # reported above; not "unknown" below
-    ops = tuple(_str_list(doc, ("ops",), data.get("ops")))
-    for i, name in enumerate(ops):
-        if name not in raw:
-            doc.error(("ops", i), f"no channel named {name!r}")
-    return channels, disabled, ops
-
-
-def _check_notify(doc: Located, watches: list[Watch], known: set[str]) -> None:
-    """Every channel named in ``notify`` exists, checked where the name is written."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    raw_defaults = data.get("defaults")
-    raw_watches = data.get("watches")
-    written: list[tuple[tuple[str | int, ...], Any]] = []
-    if isinstance(raw_defaults, dict) and "notify" in raw_defaults:
-        written.append((("defaults", "notify"), raw_defaults["notify"]))
-    for watch in watches:
-        own = raw_watches.get(watch.name) if isinstance(raw_watches, dict) else None
-        if isinstance(own, dict) and "notify" in own:
-            written.append((("watches", watch.name, "notify"), own["notify"]))
-    choices = ", ".join(sorted(known)) or "none configured"
-    for path, names in written:
-        for i, channel in enumerate(names if isinstance(names, list) else []):
-            if channel not in known:
-                doc.error((*path, i), f"no channel named {channel!r} (channels: {choices})")
 
 
 def load_watches_file(path: Path) -> tuple[list[Watch], list[Problem]]:
