@@ -35,6 +35,7 @@ __all__ = [
     "SourceConfig",
     "format_duration",
     "load_config",
+    "load_sources_file",
     "load_watches_file",
     "parse_duration",
 ]
@@ -314,6 +315,20 @@ def _parse_watch_doc(doc: Located) -> list[Watch]:
     watches, problems = parse_watches(doc.data)
     doc.problems.extend(doc.locate(p) for p in problems)
     return watches
+
+
+def load_sources_file(path: Path, display: str | None = None) -> list[SourceConfig]:
+    """Load one sources file on its own (``newswatch sources add`` checks its result).
+
+    Raises :class:`ConfigError` listing every error, named after ``display`` (or ``path``).
+    """
+    doc = load_located(path, display=display or str(path))
+    if not doc.problems:
+        interpolate(doc)
+    sources = _parse_sources(doc)
+    if any(p.severity == "error" for p in doc.problems):
+        raise ConfigError(doc.problems)
+    return sources
 
 
 def load_watches_file(path: Path) -> tuple[list[Watch], list[Problem]]:

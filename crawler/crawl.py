@@ -80,7 +80,11 @@ def crawl_in_process(
     summary = CrawlSummary(source=source.name, max_age=source.max_age)
     try:
         watches = config.watches
-        settings = crawl_settings(source, log_level=log_level)
+        settings = crawl_settings(
+            source,
+            log_level=log_level,
+            extra={"NEWSWATCH_ROBOTS_CACHE": str(config.data_dir / "robots")},
+        )
         _quiet_scrapy(log_level)
         process = AsyncCrawlerProcess(settings)
         crawler = process.create_crawler(NewsSpider)
