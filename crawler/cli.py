@@ -95,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     disc = sub.add_parser("discover", help="print a sources.yaml entry for a site")
     disc.add_argument("url", metavar="URL")
     disc.add_argument("--name", help="the source name to print (default: from the host)")
+    src = sub.add_parser(
+        "sources",
+        help="the catalogue of outlets: list it, or add one to sources.yaml",
+        description="Outlets of config/catalogue.yaml are off until added to sources.yaml.",
+    )
+    src.add_argument("action", choices=["list", "add"])
+    src.add_argument("name", nargs="?", metavar="NAME", help="the outlet to add")
+    src.add_argument("--catalogue", type=Path, metavar="FILE", help="default CONFIG/catalogue.yaml")
     a = sub.add_parser("alerts", help="list pending, retrying and dead deliveries")
     a.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     a.add_argument("--channel", help="only this channel")
@@ -335,6 +343,31 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    from crawler.catalogue import add_outlet, list_outlets
+
+    catalogue = args.catalogue or args.config / "catalogue.yaml"
+    sources_file = args.config / "sources.yaml"
+    if args.action == "list":
+        print(list_outlets(catalogue, sources_file))
+        return 0
+    if not args.name:
+        print("newswatch: sources add needs the NAME of an outlet", file=sys.stderr)
+        return 2
+    try:
+        outlet = add_outlet(args.name, catalogue, sources_file)
+    except NewswatchError as exc:
+        print(f"newswatch: {exc}", file=sys.stderr)
+        return 2
+    print(f"added {outlet.name} ({outlet.label}) to {sources_file}")
+    if not outlet.checked:
+        print(
+            f"its feeds are unchecked: try `newswatch -v crawl --source {outlet.name}`; "
+            "a running service picks it up on SIGHUP or restart"
+        )
+    return 0
+
+
 COMMANDS: dict[str, Handler] = {
     "check-config": cmd_check_config,
     "crawl": cmd_crawl,
@@ -347,6 +380,7 @@ COMMANDS: dict[str, Handler] = {
     "demo": cmd_demo,
     "discover": cmd_discover,
     "alerts": cmd_alerts,
+    "sources": cmd_sources,
 }
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ COMMANDS = [
     "demo",
     "discover",
     "alerts",
+    "sources",
 ]
 
 
