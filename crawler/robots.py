@@ -9,6 +9,10 @@ with an expiry from ``Cache-Control: max-age`` or ``Expires``, capped at 24 hour
 rules) and 4xx other than 429 (no rules: everything allowed); a 5xx or a network error is
 not kept and is asked again next round.
 
+The freshness rule is a few lines here: HTTP caching libraries (CacheControl, hishel) are
+caches of an HTTP client, and Scrapy's RFC2616 policy is bound to its HTTP cache storage,
+which this project keeps off (see :mod:`crawler.middlewares`).
+
 The copies are small JSON files under ``DATA/robots/`` rather than rows in the store: a
 cached public file is not state anything depends on (losing it costs one request), and it
 needs no schema change. The subclass uses two internals of Scrapy's middleware
