@@ -21,6 +21,10 @@ COMMANDS = [
     "demo",
     "discover",
     "alerts",
+    "search",
+    "backfill",
+    "db",
+    "sources",
 ]
 
 
