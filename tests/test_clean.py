@@ -114,7 +114,8 @@ def test_canonical_url_is_made_absolute() -> None:
 
 def test_extract_to_json_is_the_cli_shape(article: Extracted) -> None:
     data = extract_to_json(article)
-    assert set(data) == {"url", "title", "published", "author", "text"}
+    assert set(data) == {"url", "title", "published", "author", "text", "captions"}
+    assert data["captions"] == ["Phố Bạch Mai giờ tan tầm. Ảnh: Minh Châu"]
     assert data["published"] == "2026-11-20T09:15:00+07:00"
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
 

@@ -48,6 +48,8 @@ class PageMeta:
     og_title: str
     page_title: str
     site_hints: tuple[str, ...]
+    #: og:description or the description meta: often the lead, sometimes cut short.
+    description: str = ""
 
     @classmethod
     def read(cls, tree: lxml.html.HtmlElement, url: str) -> PageMeta:
@@ -69,7 +71,13 @@ class PageMeta:
         page_title = element_text(titles[0]) if titles else ""
         host = (urlsplit(url).hostname or "").removeprefix("www.")
         hints = {fold(meta("og:site_name")), host.split(".")[0] if host else ""}
-        return cls(canonical, meta("og:title"), page_title, tuple(h for h in hints if len(h) > 2))
+        return cls(
+            canonical,
+            meta("og:title"),
+            page_title,
+            tuple(h for h in hints if len(h) > 2),
+            meta("og:description", "description"),
+        )
 
 
 @lru_cache(maxsize=512)
