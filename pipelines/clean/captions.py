@@ -67,10 +67,16 @@ class Captions:
             return False
         return sum(len(t) for t in self.texts) >= _STORY_SHARE * len(element_text(scope))
 
-    def without(self, paragraphs: Sequence[str]) -> tuple[str, ...]:
-        """The captions the text does not already hold as a paragraph of its own."""
-        in_text = {fold(p) for p in paragraphs}
-        return tuple(t for t in self.texts if fold(t) not in in_text)
+    def apart(self, paragraphs: list[str], *, keep: str = "") -> tuple[list[str], tuple[str, ...]]:
+        """The text's paragraphs without the captions' second prints, and the captions.
+
+        A paragraph that repeats a caption word for word (sites print the caption again
+        as an italic paragraph under the photo) stays a caption, once; ``keep`` (the lead)
+        always stays in the text."""
+        kept_key = fold(keep)
+        text = [p for p in paragraphs if (k := fold(p)) == kept_key or k not in self._keys]
+        in_text = {fold(p) for p in text}
+        return text, tuple(t for t in self.texts if fold(t) not in in_text)
 
 
 def article_scope(

@@ -198,6 +198,8 @@ def extract(
     paragraphs = _paragraphs(source, url, title, lead_text(lead_el))
     if paragraphs is None:
         return None
+    # A paragraph repeating a caption is its second print ("<em>" under the photo).
+    paragraphs, captions_found = found.apart(paragraphs, keep=lead_text(lead_el))
     return Extracted(
         url=url,
         canonical_url=page.canonical,
@@ -207,7 +209,7 @@ def extract(
             metadata.author or _author(byline_scope(title_el, body, tree), url), page
         ),
         text="\n\n".join(paragraphs),
-        captions=found.without(paragraphs),
+        captions=captions_found,
     )
 
 

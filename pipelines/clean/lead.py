@@ -116,7 +116,7 @@ def _generic(
             continue
         if body is not None and _holds(el, body):
             continue  # a wrapper of the body: look inside it
-        candidate = _acceptable(el, text, folded_title)
+        candidate = _acceptable(el, text, folded_title, title_el)
         if hooked and candidate:
             return el
         if candidate and by_position is None and _stands_alone(el, text):
@@ -131,7 +131,9 @@ def _generic(
     return by_position
 
 
-def _acceptable(el: lxml.html.HtmlElement, text: str, folded_title: str) -> bool:
+def _acceptable(
+    el: lxml.html.HtmlElement, text: str, folded_title: str, title_el: lxml.html.HtmlElement
+) -> bool:
     """Sentence-like, not the headline again, not a teaser or a link."""
     if not (MIN_LEAD_CHARS <= len(text) <= MAX_LEAD_CHARS) or len(text.split()) < _MIN_WORDS:
         return False
@@ -140,7 +142,7 @@ def _acceptable(el: lxml.html.HtmlElement, text: str, folded_title: str) -> bool
     folded = fold(text)
     if folded_title and (folded in folded_title or folded_title.startswith(folded[:60])):
         return False
-    return not _is_teaser(el, text)
+    return not _is_teaser(el, text, title_el)
 
 
 def _stands_alone(el: lxml.html.HtmlElement, text: str) -> bool:
@@ -157,9 +159,10 @@ def _stands_alone(el: lxml.html.HtmlElement, text: str) -> bool:
     return True
 
 
-def _is_teaser(el: lxml.html.HtmlElement, text: str) -> bool:
+def _is_teaser(el: lxml.html.HtmlElement, text: str, title_el: lxml.html.HtmlElement) -> bool:
     """A related-article teaser: inside a link or a list item, mostly links, or in a small
-    box that also holds a link to another article (its headline)."""
+    box that also holds a link to another article (its headline). A box that holds the
+    article's own headline is the article's header, not a teaser's box."""
     for a in el.iterancestors():
         if a.tag in ("a", "li"):
             return True
@@ -168,7 +171,7 @@ def _is_teaser(el: lxml.html.HtmlElement, text: str) -> bool:
         return True
     box = el.getparent()
     for _ in range(2):
-        if box is None:
+        if box is None or _holds(box, title_el):
             break
         box_text = element_text(box)
         if len(box_text) > 3 * len(text) + 300:
