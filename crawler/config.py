@@ -59,6 +59,8 @@ SOURCE_KEYS = DEFAULT_KEYS | {
     "article_url",
     "aliases",
     "enabled",
+    "lead",
+    "captions",
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -96,6 +98,8 @@ class SourceConfig:
     fail_after: int = 3
     aliases: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()  # CSS selectors of the lead, tried before the cleaner's own
+    captions: tuple[str, ...] = ()  # CSS selectors of photo captions, likewise
     user_agent: str = DEFAULT_USER_AGENT
     enabled: bool = True
 
@@ -251,11 +255,12 @@ def _parse_source(
     if fields.get("every", 1) <= 0:
         doc.error((*path, "every"), "must be more than 0")
     fields["aliases"] = tuple(_str_list(doc, (*path, "aliases"), merged.get("aliases")))
-    fields["drop"] = tuple(_str_list(doc, (*path, "drop"), merged.get("drop")))
-    for j, selector in enumerate(fields["drop"]):
-        why = check_selector(selector)
-        if why:
-            doc.error((*path, "drop", j) if "drop" in item else ("defaults", "drop", j), why)
+    for key in ("drop", "lead", "captions"):
+        fields[key] = tuple(_str_list(doc, (*path, key), merged.get(key)))
+        for j, selector in enumerate(fields[key]):
+            why = check_selector(selector)
+            if why:
+                doc.error((*path, key, j) if key in item else ("defaults", key, j), why)
     fields["user_agent"] = str(merged.get("user_agent") or DEFAULT_USER_AGENT)
     enabled = merged.get("enabled", True)
     if not isinstance(enabled, bool):
