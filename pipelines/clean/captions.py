@@ -22,13 +22,13 @@ articles, and captions inside related boxes belong to other articles: neither is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 import lxml.html
 
 from pipelines.clean.lead import has_hook
-from pipelines.clean.pagemeta import Present, nfc, select
-from pipelines.clean.sites import CAPTION_HOOKS, CAPTION_SELECTORS
+from pipelines.clean.pagemeta import nfc
+from pipelines.clean.sites import CAPTION_HOOKS
 from pipelines.clean.textblocks import element_text, fold
 
 __all__ = ["Captions", "article_scope", "find_captions"]
@@ -97,16 +97,16 @@ def article_scope(
 
 
 def find_captions(
-    tree: lxml.html.HtmlElement,
     scope: lxml.html.HtmlElement | None,
     *,
+    marked: Iterable[lxml.html.HtmlElement],
     drops: set[lxml.html.HtmlElement],
-    present: Present,
     title: str,
-    site: Sequence[str] = (),
 ) -> Captions:
     """Captions inside ``scope`` (the body container, or the part of the page that holds
-    the headline and the text); none without a scope. ``drops`` are the boxes removed
+    the headline and the text); none without a scope. ``marked`` are the page's elements
+    that caption selectors (the source's ``captions:``, then
+    :data:`pipelines.clean.sites.CAPTION_SELECTORS`) match; ``drops`` are the boxes removed
     before extraction: captions inside them are not the article's."""
     found = Captions()
     if scope is None:
@@ -115,7 +115,7 @@ def find_captions(
     taken: list[tuple[int, lxml.html.HtmlElement, str, bool]] = []
     order = {el: i for i, el in enumerate(scope.iter())}
     seen: set[lxml.html.HtmlElement] = set()
-    for el, text, remove in _candidates(tree, scope, present, site):
+    for el, text, remove in _candidates(scope, marked):
         if el in seen or el not in order or _unwanted(el, scope, drops):
             continue
         seen.add(el)
@@ -135,15 +135,11 @@ def find_captions(
 
 
 def _candidates(
-    tree: lxml.html.HtmlElement,
-    scope: lxml.html.HtmlElement,
-    present: Present,
-    site: Sequence[str],
+    scope: lxml.html.HtmlElement, marked: Iterable[lxml.html.HtmlElement]
 ) -> Iterator[tuple[lxml.html.HtmlElement, str, bool]]:
     """(element, caption text, whether to remove the element from the text)."""
-    for selector in (*site, *CAPTION_SELECTORS):
-        for el in select(scope, selector, present):
-            yield el, _caption_text(el), True
+    for el in marked:
+        yield el, _caption_text(el), True
     for el in scope.iter():
         if not isinstance(el, lxml.html.HtmlElement):
             continue

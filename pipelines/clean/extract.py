@@ -171,19 +171,14 @@ def extract(
     metadata = _metadata(tree, url)
     visible = visible_date(tree, title_el, present)
     title = headline(title_el, page) or nfc(metadata.title or _title(tree, url))
-    found = find_captions(
-        tree,
-        article_scope(title_el, body),
-        drops=drops,
-        present=present,
-        title=title,
-        site=captions,
-    )
-    if found.tell_the_story(article_scope(title_el, body)):
+    marked = _drop_set(tree, (*captions, *CAPTION_SELECTORS), present)
+    scope = article_scope(title_el, body)
+    found = find_captions(scope, marked=marked, drops=drops, title=title)
+    if found.tell_the_story(scope):
         found = Captions()  # a photo story: its captions are its text, where they stand
     drops.update(found.elements)
     # Captions outside the article's part of the page (a sidebar's photo) are not text either.
-    drops.update(_drop_set(tree, (*CAPTION_SELECTORS, *captions), present))
+    drops.update(marked)
     lead_el = find_lead(
         tree,
         title_el=title_el,

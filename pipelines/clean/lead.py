@@ -19,7 +19,7 @@ beside a link to another article, in a list or a box of them).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import lxml.html
 
@@ -37,6 +37,8 @@ _BODY_PARAGRAPH = 120
 #: Folded characters of the description that must open the candidate.
 _DESCRIPTION_PREFIX = 40
 _MIN_WORDS = 8
+#: Elements after the headline looked at, at most (a lead sits right under it).
+_MAX_SCAN = 400
 _HELD_PREFIX = 60
 _BLOCKS = ("h2", "h3", "p", "div", "strong", "b", "em", "span", "section")
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]$")
@@ -76,12 +78,11 @@ def find_lead(
     if found is None:
         found = first(tree, SAPO_SELECTORS, exclude=drops, present=present)
     if found is None and title_el is not None:
-        found = _generic(tree, title_el, body, drops, title, description)
+        found = _generic(title_el, body, drops, title, description)
     return found
 
 
 def _generic(
-    tree: lxml.html.HtmlElement,
     title_el: lxml.html.HtmlElement,
     body: lxml.html.HtmlElement | None,
     drops: set[lxml.html.HtmlElement],
@@ -92,25 +93,22 @@ def _generic(
     folded_description = fold(description)[:_DESCRIPTION_PREFIX]
     if len(folded_description) < _DESCRIPTION_PREFIX // 2:
         folded_description = ""
-    after = False
     by_position: lxml.html.HtmlElement | None = None
-    skip: lxml.html.HtmlElement | None = None  # a subtree already judged
-    for el in tree.body.iter() if tree.body is not None else ():
-        if el is title_el:
-            after = True
-            skip = el
+    skip: lxml.html.HtmlElement = title_el  # a subtree already judged
+    for seen, el in _after(title_el):
+        if seen > _MAX_SCAN:
+            break  # far from the headline: whatever comes now is not its lead
+        if _is_within(el, skip):
             continue
-        if not after or not isinstance(el, lxml.html.HtmlElement):
-            continue
-        if skip is not None and _is_within(el, skip):
-            continue
-        if el in drops or el is body or _holds(el, title_el):
+        if el in drops or el is body:
             if el in drops:
                 skip = el
             continue
         hooked = has_hook(f"{el.get('class', '')} {el.get('id', '')}", LEAD_HOOKS)
-        if not (hooked or el.tag in _BLOCKS):
-            continue
+        if not hooked and (
+            el.tag not in _BLOCKS or (el.tag in ("div", "section") and not (el.text or "").strip())
+        ):
+            continue  # not a block that can be a lead, or a wrapper: its blocks are judged
         text = element_text(el)
         if not text:
             continue
@@ -129,6 +127,16 @@ def _generic(
             # The body has begun: a hook further down is a teaser or a box, not the lead.
             return by_position
     return by_position
+
+
+def _after(title_el: lxml.html.HtmlElement) -> Iterator[tuple[int, lxml.html.HtmlElement]]:
+    """The elements that follow the headline in document order (not those inside it),
+    numbered."""
+    seen = 0
+    for el in title_el.xpath("following::*"):
+        if isinstance(el, lxml.html.HtmlElement):
+            seen += 1
+            yield seen, el
 
 
 def _acceptable(

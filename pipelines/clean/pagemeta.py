@@ -53,12 +53,22 @@ class PageMeta:
 
     @classmethod
     def read(cls, tree: lxml.html.HtmlElement, url: str) -> PageMeta:
+        # Every <meta> read in one pass: (attribute, its value) -> the first non-empty content.
+        contents: dict[tuple[str, str], str] = {}
+        for el in tree.iter("meta"):
+            content = str(el.get("content") or "")
+            if content.strip():
+                for attr in ("property", "name", "itemprop"):
+                    key = (attr, str(el.get(attr) or ""))
+                    if key[1] and key not in contents:
+                        contents[key] = content
+
         def meta(*names: str) -> str:
             for name in names:
                 for attr in ("property", "name", "itemprop"):
-                    for value in tree.xpath(f'//meta[@{attr}="{name}"]/@content'):
-                        if str(value).strip():
-                            return _squash(str(value))
+                    value = contents.get((attr, name))
+                    if value is not None:
+                        return _squash(value)
             return ""
 
         canonical = None
