@@ -34,6 +34,8 @@ def _extract(name: str, **selectors: list[str]) -> Extracted:
 SHAPES = {
     "lead_h2_class.html": ("(HNM) - Sáng 11/9", ["Giám đốc Sở Xây dựng Phạm Văn Tâm"]),
     "lead_h2_plain.html": ("KTĐT - Phường Vĩnh Tuy", ["Cán bộ phường Vĩnh Tuy"]),
+    # The seed's shape with no class and no description meta: found by position alone.
+    "lead_h2_bare.html": ("TTTĐ - Chiều 10/9", ["Phó Chủ tịch UBND", "Bí thư Đảng ủy"]),
     "lead_p_class.html": ("Từ ngày 15/9, Bệnh viện Bạch Mai", ["Người bệnh làm thủ tục"]),
     "lead_p_plain.html": ("Chiều 14/9, Quận ủy Hai Bà Trưng", ["Bí thư Quận ủy Nguyễn Thị Lan"]),
     "lead_div_class.html": ("Tuần lễ văn hóa quanh hồ", ["Khách tham quan xem biểu diễn"]),

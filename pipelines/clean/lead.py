@@ -9,8 +9,10 @@ official's full title and name appear together — it is recognised:
    element (``h2``, ``p``, ``div``, ``strong``), when nothing but short lines (a date, a
    byline) stands between it and the headline;
 2. else by position: the first sentence-like block after the headline, when it stands
-   outside the body container, or when the page's ``og:description``/``description`` meta
-   opens with its words (the meta is the lead, often cut short).
+   outside the body container, when it is a heading or bold block (``h2``, ``h3``,
+   ``strong``, ``b``) on a page with no known container, or when the page's
+   ``og:description``/``description`` meta opens with its words (the meta is the lead,
+   often cut short).
 
 Neither takes a block that repeats the headline, nor a related-article teaser (a short text
 beside a link to another article, in a list or a box of them).
@@ -40,6 +42,7 @@ _MIN_WORDS = 8
 #: Elements after the headline looked at, at most (a lead sits right under it).
 _MAX_SCAN = 400
 _HELD_PREFIX = 60
+_SET_APART = ("h2", "h3", "strong", "b")
 _BLOCKS = ("h2", "h3", "p", "div", "strong", "b", "em", "span", "section")
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]$")
 
@@ -120,7 +123,11 @@ def _generic(
         if candidate and by_position is None and _stands_alone(el, text):
             inside_body = body is not None and _is_within(el, body)
             opens = bool(folded_description) and fold(text).startswith(folded_description)
-            if opens or (body is not None and not inside_body):
+            # With no body container, a heading or bold block right under the headline is
+            # set apart from the paragraphs that follow: the standfirst (trafilatura drops
+            # it as a heading when it sits in the headline's box).
+            standfirst = body is None and el.tag in _SET_APART
+            if opens or standfirst or (body is not None and not inside_body):
                 by_position = skip = el
                 continue
         if el.tag == "p" and len(text) >= _BODY_PARAGRAPH:
