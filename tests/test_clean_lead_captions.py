@@ -75,6 +75,16 @@ def test_the_seed_like_page_yields_lead_body_and_captions_in_reading_order() -> 
     assert not any("Giá vàng" in c or "Vĩnh Tuy" in c for c in got.captions)  # other articles'
 
 
+def test_a_photo_story_keeps_its_captions_as_its_text() -> None:
+    # A gallery told in captions (2012 Ngôi Sao lays its stories out so): moving them apart
+    # would leave an article with no text.
+    got = _extract("photo_story.html")
+    assert got.captions == ()
+    paragraphs = got.text.split("\n\n")
+    assert len(paragraphs) == 3
+    assert paragraphs[2].startswith("Chủ tịch UBND phường Hoàn Kiếm Đặng Thu Trang")
+
+
 def test_a_headline_repeat_a_teaser_and_an_ad_slot_are_not_taken_for_the_lead() -> None:
     got = _extract("not_a_lead.html")
     assert got.text.startswith("Sau ba tháng tạm dừng để sửa chữa mặt đường")
