@@ -100,6 +100,7 @@ def test_a_headline_repeat_a_teaser_and_an_ad_slot_are_not_taken_for_the_lead() 
         ("articleLead", True),
         ("LeadText", True),
         ("article-chapeau box", True),
+        ("boxsapo", True),
         ("leaderboard", False),
         ("misleading", False),
         ("descriptions-list", False),
@@ -184,3 +185,14 @@ def test_extract_and_match_commands_show_the_captions(tmp_path: Path) -> None:
     assert matched.returncode == 0, matched.stderr
     (hit,) = json.loads(matched.stdout)["watches"][0]["hits"]
     assert hit["flags"] == ["in_caption"] and hit["snippet"].startswith(CAPTION_MARK)
+
+
+def test_a_wrapper_named_like_a_caption_is_not_taken_out_of_the_text() -> None:
+    # The generic caption rule goes by a class word; a story's wrapper can carry it too.
+    page = (GENERIC / "lead_strong_plain.html").read_text(encoding="utf-8")
+    page = page.replace(
+        '<div class="layout">', '<div class="layout has-caption"><img src="/a.jpg">'
+    )
+    got = extract(page, "https://thudomau.vn/doan-vien-ra-quan-1.html")
+    assert got is not None and got.captions == ()
+    assert "Bí thư Thành đoàn Lê Minh Đức cho biết" in got.text

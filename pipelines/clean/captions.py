@@ -150,7 +150,9 @@ def _candidates(
             if alt:
                 yield el, alt, False
         elif el.get("class") and has_hook(el.get("class", ""), CAPTION_HOOKS) and _by_image(el):
-            yield el, _caption_text(el), True
+            text = _caption_text(el)
+            if text:  # a "has-caption" wrapper of a whole story is not removed for its name
+                yield el, text, True
 
 
 def _caption_text(el: lxml.html.HtmlElement) -> str:

@@ -42,6 +42,7 @@ _MIN_WORDS = 8
 #: Elements after the headline looked at, at most (a lead sits right under it).
 _MAX_SCAN = 400
 _HELD_PREFIX = 60
+_ANYWHERE = frozenset({"sapo", "standfirst", "chapeau", "caption", "chuthich", "chu-thich"})
 _SET_APART = ("h2", "h3", "strong", "b")
 _BLOCKS = ("h2", "h3", "p", "div", "strong", "b", "em", "span", "section")
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]$")
@@ -50,10 +51,13 @@ _SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]$")
 def has_hook(value: str, words: Sequence[str]) -> bool:
     """True when one of ``words`` stands on its own in a class or id: ``post-sapo``,
     ``sapo_detail``, ``articleLead`` and ``LeadText`` do, ``leaderboard`` and
-    ``misleading`` do not."""
+    ``misleading`` do not. Words no other word contains (``sapo``, ``caption`` …) count
+    anywhere: ``boxsapo``, ``imgcaption``."""
     lowered = value.lower()
     for word in words:
         start = lowered.find(word)
+        if start >= 0 and word in _ANYWHERE:
+            return True
         while start >= 0:
             end = start + len(word)
             before_ok = start == 0 or not value[start - 1].islower() or not value[start].islower()
