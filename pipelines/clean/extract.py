@@ -1,4 +1,4 @@
-"""A downloaded article page -> headline, publication time and clean text.
+"""A downloaded article page -> headline, publication time, clean text and photo captions.
 
 Steps: decode the bytes (:mod:`pipelines.clean.encoding`), parse with lxml, read the headline and
 the visible date line, find the CMS's body container (:mod:`pipelines.clean.sites`), set the
