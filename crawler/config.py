@@ -66,6 +66,8 @@ SOURCE_KEYS = DEFAULT_KEYS | {
     "article_url",
     "aliases",
     "enabled",
+    "lead",
+    "captions",
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -114,6 +116,8 @@ class SourceConfig:
     keep: float = 0.0  # stored articles older than this are pruned; 0: kept for ever
     aliases: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()  # CSS selectors of the lead, tried before the cleaner's own
+    captions: tuple[str, ...] = ()  # CSS selectors of photo captions, likewise
     user_agent: str = DEFAULT_USER_AGENT
     enabled: bool = True
 
@@ -290,6 +294,12 @@ def _parse_source(
     if pattern is not None:
         fields["article_url"] = _regex(doc, (*path, "article_url"), pattern)
     fields["aliases"] = tuple(_str_list(doc, (*path, "aliases"), item.get("aliases")))
+    for key in ("lead", "captions"):  # per site only: selectors of one site's markup
+        fields[key] = tuple(_str_list(doc, (*path, key), item.get(key)))
+        for j, selector in enumerate(fields[key]):
+            why = check_selector(selector)
+            if why:
+                doc.error((*path, key, j), why)
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
         doc.error((*path, "enabled"), "expected true or false")

@@ -79,6 +79,8 @@ def crawl_settings(
         },
         "NEWSWATCH_SOURCE": source.name,
         "NEWSWATCH_DROP": list(source.drop),
+        "NEWSWATCH_LEAD": list(source.lead),
+        "NEWSWATCH_CAPTIONS": list(source.captions),
     }
     settings.update(extra or {})
     return settings

@@ -89,6 +89,35 @@ def test_every_problem_is_listed_with_its_line(cfg_dir: Path, tmp_path: Path) ->
     assert "sources.yaml:10: sources.1.drop.0: invalid CSS selector" in joined
 
 
+def test_lead_and_caption_selectors_are_checked_like_drop(cfg_dir: Path, tmp_path: Path) -> None:
+    (cfg_dir / "sources.yaml").write_text(
+        "sources:\n"
+        "  - name: tuoitrethudo\n"
+        "    home: https://tuoitrethudo.vn/\n"
+        "    lead: ['h2.sapo-x', 'p[[']\n"  # line 4: the second is not a CSS selector
+        "    captions: ['td..img']\n"  # line 5: nor this
+    )
+    joined = "\n".join(_errors(cfg_dir, tmp_path))
+    assert "sources.yaml:4: sources.0.lead.1: invalid CSS selector 'p[['" in joined
+    assert "sources.yaml:5: sources.0.captions.0: invalid CSS selector 'td..img'" in joined
+    assert "lead.0" not in joined
+
+
+def test_lead_and_caption_selectors_reach_the_source(cfg_dir: Path, tmp_path: Path) -> None:
+    (cfg_dir / "sources.yaml").write_text(
+        "sources:\n"
+        "  - name: tuoitrethudo\n"
+        "    home: https://tuoitrethudo.vn/\n"
+        "    lead: h2.sapo-x\n"
+        "    captions: [p.img-note]\n"
+    )
+    config = load_config(cfg_dir, tmp_path)
+    (source,) = config.sources
+    assert source.lead == ("h2.sapo-x",)
+    assert source.captions == ("p.img-note",)
+    assert source.drop == ()
+
+
 def test_required_env_var_is_an_error(
     cfg_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
