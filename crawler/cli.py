@@ -70,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("dispatch", help="deliver every due alert once, then exit")
     r = sub.add_parser("run", help="the service, until SIGTERM/SIGINT")
     r.add_argument(
-        "--http", metavar="HOST:PORT", help="serve /healthz and /metrics here (e.g. 127.0.0.1:9410)"
+        "--http",
+        metavar="HOST:PORT",
+        help="serve the web interface, /api/v1, /healthz and /metrics here (e.g. "
+        "127.0.0.1:9410; another address than loopback needs NEWSWATCH_WEB_TOKEN)",
     )
     r.add_argument("--log-format", choices=["text", "json"], default="text")
     m = sub.add_parser("match", help="match a text or a saved page against watches")
@@ -92,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     disc = sub.add_parser("discover", help="print a sources.yaml entry for a site")
     disc.add_argument("url", metavar="URL")
     disc.add_argument("--name", help="the source name to print (default: from the host)")
+    w = sub.add_parser("web", help="the web interface and /api/v1 alone")
+    w.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        default="127.0.0.1:9410",
+        help="where to listen (default 127.0.0.1:9410; another address than loopback needs "
+        "NEWSWATCH_WEB_TOKEN)",
+    )
     a = sub.add_parser("alerts", help="list pending, retrying and dead deliveries")
     a.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     a.add_argument("--channel", help="only this channel")
@@ -319,6 +330,50 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    from sqlalchemy import text
+
+    from crawler.service.logs import redact
+    from crawler.service.metrics import Metrics
+    from crawler.service.status import channel_counts
+    from crawler.web.app import build_app
+    from crawler.web.context import WebContext, allowed_hosts, check_bind, token_from_env
+    from crawler.web.server import WebServer
+
+    token = token_from_env()
+    try:
+        host, port = check_bind(args.http, token)
+    except ValueError as exc:  # a malformed address, or no token for a network bind
+        print(f"newswatch: {exc}", file=sys.stderr)
+        return 2
+    config = _config(args)
+    store = _store(args)
+
+    def store_check() -> str | None:
+        with store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+
+    context = WebContext(
+        store,
+        lambda: config,
+        registry=Metrics(store, channel_counts).registry,
+        checks={"store": store_check},
+        token=token,
+        redact=redact,
+        allowed_hosts=allowed_hosts(host, token),
+    )
+    server = WebServer(build_app(context), host, port)
+    try:
+        server.serve(ready=lambda url: print(f"serving {url}/", flush=True))
+    except OSError as exc:
+        print(f"newswatch: cannot listen on {args.http}: {exc.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo.run import run_demo
 
@@ -344,6 +399,7 @@ COMMANDS: dict[str, Handler] = {
     "demo": cmd_demo,
     "discover": cmd_discover,
     "alerts": cmd_alerts,
+    "web": cmd_web,
 }
 
 if __name__ == "__main__":

@@ -39,13 +39,15 @@ from crawler.service.dispatch_thread import (
     DispatcherThread,
     default_dispatcher,
 )
-from crawler.service.health import HealthServer
 from crawler.service.instance import write_state
-from crawler.service.logs import add_secrets, log_context, secrets_from_config
+from crawler.service.logs import add_secrets, log_context, redact, secrets_from_config
 from crawler.service.metrics import Metrics
 from crawler.service.schedule import SourceJobs, add_chores, first_runs
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
+from crawler.web.app import build_app
+from crawler.web.context import WebContext, allowed_hosts, check_bind, token_from_env
+from crawler.web.server import WebServer
 from pipelines.errors import ConfigError
 from pipelines.store.database import Store
 from pipelines.store.schema import sources, utcnow
@@ -74,6 +76,7 @@ class ServiceOptions:
     kill_wait: float = 3.0
     alarm_every: float = 60.0
     dispatch_poll: float = 1.0
+    web_token: str | None = None
 
     @classmethod
     def from_env(
@@ -88,7 +91,12 @@ class ServiceOptions:
                 f"NEWSWATCH_MAX_CRAWLS must be a whole number and NEWSWATCH_STOP_GRACE a "
                 f"number of seconds ({exc})"
             ) from None
-        return cls(http=http, max_parallel=max_parallel, stop_grace=stop_grace)
+        return cls(
+            http=http,
+            max_parallel=max_parallel,
+            stop_grace=stop_grace,
+            web_token=token_from_env(source),
+        )
 
 
 class Service:
@@ -120,7 +128,7 @@ class Service:
         self.alarms = Alarms(store, notify)
         self._dispatcher_factory = dispatcher
         self.dispatcher: DispatcherThread | None = None
-        self.http: HealthServer | None = None
+        self.http: WebServer | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.jobs: SourceJobs | None = None
         self.started_at = utcnow()
@@ -146,14 +154,17 @@ class Service:
         try:
             if self.options.http:
                 # First, so a busy port fails the start before anything else runs.
-                self.http = HealthServer(self.options.http, self.metrics.registry, self._checks())
                 try:
+                    self.http = self._web_server(self.options.http)
                     self.http.start()
                 except OSError as exc:
                     log.error("cannot serve --http %s: %s", self.options.http, exc.strerror)
                     self.http = None
                     return 1
-                log.info("serving %s/healthz and %s/metrics", self.http.url, self.http.url)
+                log.info(
+                    "serving the web interface at %s/ (and /api/v1, /healthz, /metrics)",
+                    self.http.url,
+                )
             self._start()
             heartbeat = asyncio.ensure_future(self._heartbeat())
             await self._stop.wait()
@@ -345,6 +356,21 @@ class Service:
                 self.metrics.failures.labels(name).set(failures or 0)
 
     # -- health and state -----------------------------------------------------------------
+
+    def _web_server(self, address: str) -> WebServer:
+        """The pages, /api/v1, /healthz and /metrics on ``address`` (checked at start-up)."""
+        token = self.options.web_token
+        host, port = check_bind(address, token)
+        context = WebContext(
+            self.store,
+            lambda: self.config,  # swapped on SIGHUP: pages read the current one
+            registry=self.metrics.registry,
+            checks=self._checks(),
+            token=token,
+            redact=redact,
+            allowed_hosts=allowed_hosts(host, token),
+        )
+        return WebServer(build_app(context), host, port)
 
     def _checks(self) -> dict[str, Callable[[], str | None]]:
         def scheduler() -> str | None:

@@ -1,0 +1,403 @@
+"""What the pages and the API read from the store: SQLAlchemy Core, the same on SQLite and
+PostgreSQL (no dialect-specific date arithmetic: days are bucketed in Python).
+
+Lists are paged by a cursor, the last id of the page before (ids grow with time, so "newest
+first" is "id descending" and a page costs an index range, however deep it is).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import median
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, exists, func, select
+
+from pipelines.deliver.render import DEFAULT_TIMEZONE, Hit
+from pipelines.store.database import Store
+from pipelines.store.schema import alerts, articles, deliveries, hits, sources, utcnow
+
+__all__ = [
+    "AlertFilter",
+    "AlertRow",
+    "ArticleRow",
+    "DeliveryRow",
+    "Page",
+    "SourceRow",
+    "article",
+    "deliveries_page",
+    "list_alerts",
+    "parse_cursor",
+    "source_rows",
+    "watch_days",
+]
+
+ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """Filters of the alerts list; ``since``/``until`` are days in Asia/Ho_Chi_Minh."""
+
+    watch: str | None = None
+    source: str | None = None
+    channel: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One alert with its article, its hits and each channel's delivery state."""
+
+    id: int
+    watch: str
+    label: str
+    created_at: datetime
+    article_id: int
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    snippet: str
+    hits: tuple[Hit, ...]
+    channels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the cursor of the next one (None on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), ZONE).astimezone(UTC)
+
+
+def parse_cursor(value: str | None) -> int | None:
+    """The id a cursor stands for; ValueError (the caller's 400) when it is not one."""
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise ValueError("cursor: use the next_cursor value of the previous page")
+    return int(value)
+
+
+def _clamp(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def _alert_query(flt: AlertFilter) -> Select[Any]:
+    query = select(
+        alerts.c.id,
+        alerts.c.watch,
+        alerts.c.label,
+        alerts.c.created_at,
+        articles.c.id.label("article_id"),
+        articles.c.url,
+        articles.c.title,
+        articles.c.source,
+        articles.c.published,
+    ).join(articles, articles.c.id == alerts.c.article_id)
+    if flt.watch:
+        query = query.where(alerts.c.watch == flt.watch)
+    if flt.source:
+        query = query.where(articles.c.source == flt.source)
+    if flt.channel:
+        query = query.where(
+            exists().where(
+                and_(deliveries.c.alert_id == alerts.c.id, deliveries.c.channel == flt.channel)
+            )
+        )
+    if flt.since:
+        query = query.where(alerts.c.created_at >= _day_start(flt.since))
+    if flt.until:
+        query = query.where(alerts.c.created_at < _day_start(flt.until + timedelta(days=1)))
+    return query
+
+
+def list_alerts(
+    store: Store, flt: AlertFilter, *, limit: int = 50, cursor: str | None = None
+) -> Page[AlertRow]:
+    """Alerts newest first, with hits and delivery states; ValueError for a bad cursor."""
+    before, limit = parse_cursor(cursor), _clamp(limit)
+    query = _alert_query(flt)
+    if before is not None:
+        query = query.where(alerts.c.id < before)
+    query = query.order_by(alerts.c.id.desc()).limit(limit + 1)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        found = _hits_of(conn, [(r["article_id"], r["watch"]) for r in rows])
+        states: dict[int, dict[str, str]] = defaultdict(dict)
+        ids = [r["id"] for r in rows]
+        if ids:
+            for alert_id, channel, status, attempts in conn.execute(
+                select(
+                    deliveries.c.alert_id,
+                    deliveries.c.channel,
+                    deliveries.c.status,
+                    deliveries.c.attempts,
+                ).where(deliveries.c.alert_id.in_(ids))
+            ):
+                states[alert_id][channel] = _state(status, attempts)
+    items = []
+    for r in rows:
+        hit_rows = found.get((r["article_id"], r["watch"]), [])
+        items.append(
+            AlertRow(
+                id=r["id"],
+                watch=r["watch"],
+                label=r["label"],
+                created_at=r["created_at"],
+                article_id=r["article_id"],
+                url=r["url"],
+                title=r["title"],
+                source=r["source"],
+                published=r["published"],
+                snippet=hit_rows[0][1] if hit_rows else "",
+                hits=tuple(h for h, _ in hit_rows),
+                channels=dict(sorted(states[r["id"]].items())),
+            )
+        )
+    return Page(items, str(rows[-1]["id"]) if more and rows else None)
+
+
+def _state(status: str, attempts: int) -> str:
+    """pending | retrying | delivered | dead (a pending row that failed once is retrying)."""
+    return "retrying" if status == "pending" and attempts else status
+
+
+def _hits_of(conn: Any, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], list[Any]]:
+    wanted = set(keys)
+    out: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    article_ids = sorted({a for a, _ in wanted})
+    if not article_ids:
+        return out
+    query = (
+        select(hits.c.article_id, hits.c.watch, hits.c.term, hits.c.text, hits.c.start)
+        .add_columns(hits.c.end, hits.c.snippet)
+        .where(hits.c.article_id.in_(article_ids))
+        .order_by(hits.c.article_id, hits.c.start)
+    )
+    for row in conn.execute(query):
+        if (row.article_id, row.watch) in wanted:
+            hit = Hit(term=row.term, text=row.text, start=row.start, end=row.end)
+            out[(row.article_id, row.watch)].append((hit, row.snippet))
+    return out
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """One stored article with the hits and alerts the crawl recorded for it."""
+
+    id: int
+    url: str
+    source: str
+    title: str
+    published: datetime | None
+    fetched_at: datetime
+    author: str | None
+    text: str
+    hits: Mapping[str, tuple[Hit, ...]] = field(default_factory=dict)
+    alerts: Mapping[str, int] = field(default_factory=dict)
+
+
+def article(store: Store, article_id: int) -> ArticleRow | None:
+    """The article with this id, or None."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(articles).where(articles.c.id == article_id)).mappings().first()
+        if row is None:
+            return None
+        found: dict[str, list[Hit]] = defaultdict(list)
+        for h in conn.execute(
+            select(hits).where(hits.c.article_id == article_id).order_by(hits.c.start)
+        ).mappings():
+            found[h["watch"]].append(Hit(h["term"], h["text"], h["start"], h["end"]))
+        made = {
+            watch: alert_id
+            for alert_id, watch in conn.execute(
+                select(alerts.c.id, alerts.c.watch).where(alerts.c.article_id == article_id)
+            )
+        }
+    return ArticleRow(
+        id=row["id"],
+        url=row["url"],
+        source=row["source"],
+        title=row["title"],
+        published=row["published"],
+        fetched_at=row["fetched_at"],
+        author=row["author"],
+        text=row["text"],
+        hits={w: tuple(h) for w, h in found.items()},
+        alerts=made,
+    )
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """How one source is doing, from the store."""
+
+    name: str
+    last_run_at: datetime | None
+    last_status: str | None
+    last_success_at: datetime | None
+    last_new_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    alarm: str | None
+    articles_day: int
+    articles_week: int
+    lag: timedelta | None
+
+
+def source_rows(store: Store, names: Iterable[str], now: datetime | None = None) -> list[SourceRow]:
+    """One row per source name (configured ones first, then any other the store knows).
+
+    ``lag`` is the median time from publication to our fetch over its last 20 articles.
+    """
+    moment = now or utcnow()
+    with store.engine.connect() as conn:
+        state = {r["name"]: dict(r) for r in conn.execute(select(sources)).mappings()}
+        day, week = Counter[str](), Counter[str]()
+        recent = (
+            select(articles.c.source, func.count())
+            .where(articles.c.fetched_at >= moment - timedelta(days=1))
+            .group_by(articles.c.source)
+        )
+        day.update({s: int(n) for s, n in conn.execute(recent)})
+        recent = (
+            select(articles.c.source, func.count())
+            .where(articles.c.fetched_at >= moment - timedelta(days=7))
+            .group_by(articles.c.source)
+        )
+        week.update({s: int(n) for s, n in conn.execute(recent)})
+        wanted = list(dict.fromkeys([*names, *sorted(state)]))
+        lags: dict[str, timedelta | None] = {}
+        for name in wanted:
+            pairs = conn.execute(
+                select(articles.c.published, articles.c.fetched_at)
+                .where(articles.c.source == name, articles.c.published.is_not(None))
+                .order_by(articles.c.id.desc())
+                .limit(20)
+            ).all()
+            delays = [f - p for p, f in pairs if f >= p]
+            lags[name] = median(delays) if delays else None
+    out = []
+    for name in wanted:
+        row = state.get(name, {})
+        out.append(
+            SourceRow(
+                name=name,
+                last_run_at=row.get("last_run_at"),
+                last_status=row.get("last_status"),
+                last_success_at=row.get("last_success_at"),
+                last_new_at=row.get("last_new_at"),
+                consecutive_failures=int(row.get("consecutive_failures") or 0),
+                last_error=row.get("last_error"),
+                alarm=row.get("alarm"),
+                articles_day=day[name],
+                articles_week=week[name],
+                lag=lags.get(name),
+            )
+        )
+    return out
+
+
+def watch_days(store: Store, days: int = 14, now: datetime | None = None) -> dict[str, list[int]]:
+    """Alerts per watch per local day, oldest day first, over the last ``days`` days."""
+    moment = (now or utcnow()).astimezone(ZONE)
+    first = moment.date() - timedelta(days=days - 1)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * days)
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(alerts.c.watch, alerts.c.created_at).where(
+                alerts.c.created_at >= _day_start(first)
+            )
+        )
+        for watch, created in rows:
+            index = (created.astimezone(ZONE).date() - first).days
+            if 0 <= index < days:
+                counts[watch][index] += 1
+    return dict(counts)
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One alert on one channel that is not delivered yet (or is dead)."""
+
+    id: int
+    channel: str
+    state: str
+    attempts: int
+    next_attempt: datetime
+    last_error: str | None
+    watch: str
+    article_id: int
+    title: str
+
+
+def deliveries_page(
+    store: Store,
+    states: Sequence[str] = ("pending", "retrying", "dead"),
+    *,
+    channel: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[DeliveryRow]:
+    """Deliveries in these states (``retrying``: pending after a failure), newest first."""
+    before, limit = parse_cursor(cursor), _clamp(limit)
+    stored = {"retrying": "pending"}
+    query = (
+        select(
+            deliveries.c.id,
+            deliveries.c.channel,
+            deliveries.c.status,
+            deliveries.c.attempts,
+            deliveries.c.next_attempt,
+            deliveries.c.last_error,
+            alerts.c.watch,
+            articles.c.id.label("article_id"),
+            articles.c.title,
+        )
+        .join(alerts, alerts.c.id == deliveries.c.alert_id)
+        .join(articles, articles.c.id == alerts.c.article_id)
+        .where(deliveries.c.status.in_({stored.get(s, s) for s in states}))
+        .order_by(deliveries.c.id.desc())
+        .limit(limit + 1)
+    )
+    if channel:
+        query = query.where(deliveries.c.channel == channel)
+    if before is not None:
+        query = query.where(deliveries.c.id < before)
+    if "pending" not in states and "retrying" in states:
+        query = query.where(deliveries.c.attempts > 0)
+    if "retrying" not in states and "pending" in states:
+        query = query.where((deliveries.c.status != "pending") | (deliveries.c.attempts == 0))
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    more = len(rows) > limit
+    items = [
+        DeliveryRow(
+            id=r["id"],
+            channel=r["channel"],
+            state=_state(r["status"], r["attempts"]),
+            attempts=r["attempts"],
+            next_attempt=r["next_attempt"],
+            last_error=r["last_error"],
+            watch=r["watch"],
+            article_id=r["article_id"],
+            title=r["title"],
+        )
+        for r in rows[:limit]
+    ]
+    return Page(items, str(items[-1].id) if more and items else None)
