@@ -65,7 +65,7 @@ def token_ok(ctx: WebContext, request: Request) -> bool:
 
 def csrf_token(request: Request) -> str:
     """The CSRF token of this browser (from its cookie, or a new one the answer will set)."""
-    token = request.cookies.get(CSRF_COOKIE) or request.state.__dict__.get("new_csrf")
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
     if not token:
         token = secrets.token_urlsafe(24)
         request.state.new_csrf = token
@@ -119,7 +119,7 @@ def guard(ctx: WebContext) -> Callable[[Request, Endpoint], Awaitable[Response]]
             target = quote(path + (f"?{request.url.query}" if request.url.query else ""))
             return _secure(RedirectResponse(f"/login?next={target}", 303))
         response = await call_next(request)
-        new = request.state.__dict__.get("new_csrf")
+        new = getattr(request.state, "new_csrf", None)
         if new:
             response.set_cookie(CSRF_COOKIE, new, httponly=True, samesite="strict", path="/")
         return _secure(response)
