@@ -81,6 +81,9 @@ VI: dict[str, str] = {
     "ok": "ổn",
     "failed": "lỗi",
     "never": "chưa bao giờ",
+    "This form expired or came from another site: reload the page and send it again.": (
+        "Biểu mẫu đã hết hạn hoặc được gửi từ trang khác: hãy tải lại trang rồi gửi lại."
+    ),
 }
 
 

@@ -162,7 +162,7 @@ def pages_router(ctx: WebContext) -> APIRouter:
         rule: Annotated[str, Form()] = "",
     ) -> Response:
         if not csrf_ok(request, csrf):
-            return page(request, "missing.html", 403, what="CSRF token")
+            return page(request, "refused.html", 403)
         result = run_tester(ctx, text=text, article=article, rule=rule)
         return watches_view(
             request, 400 if result.errors else 200, tested=result, form=(text, article, rule)
@@ -195,7 +195,7 @@ def pages_router(ctx: WebContext) -> APIRouter:
     @router.post("/deliveries/{delivery_id}/retry")
     def retry(request: Request, delivery_id: int, csrf: Annotated[str, Form()] = "") -> Response:
         if not csrf_ok(request, csrf):
-            return page(request, "missing.html", 403, what="CSRF token")
+            return page(request, "refused.html", 403)
         if not 0 < delivery_id < 2**62 or retry_delivery(ctx.store, delivery_id) is None:
             return page(request, "missing.html", 404, what=f"dead delivery {delivery_id}")
         return RedirectResponse(f"/deliveries?retried={delivery_id}", 303)
@@ -212,7 +212,7 @@ def pages_router(ctx: WebContext) -> APIRouter:
         next: Annotated[str, Form()] = "/",
     ) -> Response:
         if not csrf_ok(request, csrf):
-            return page(request, "missing.html", 403, what="CSRF token")
+            return page(request, "refused.html", 403)
         if ctx.token is None:
             return RedirectResponse(_safe_next(next), 303)
         if not _same(token, ctx.token):
