@@ -69,9 +69,6 @@ VI: dict[str, str] = {
     "Story's other outlets: once stories exist.": (
         "Các báo khác cùng sự kiện: khi có tính năng sự kiện."
     ),
-    "Looked at the newest articles only; go on for older ones.": (
-        "Mới xem các bài mới nhất; bấm trang sau để xem bài cũ hơn."
-    ),
     "Results": "Kết quả",
     "Language": "Ngôn ngữ",
     "newswatch — news monitor": "newswatch — theo dõi báo chí",

@@ -16,7 +16,7 @@ from crawler.web import queries
 from crawler.web.context import WebContext
 from crawler.web.explain import explain_watches, paragraphs, title_length
 from crawler.web.render import page
-from crawler.web.search import SCAN, search_articles
+from crawler.web.search import SearchPage, search_articles
 from crawler.web.security import SESSION_COOKIE, csrf_ok, session_value
 from crawler.web.tester import run_tester
 from pipelines.deliver.alertqueue import retry_delivery
@@ -107,7 +107,7 @@ def pages_router(ctx: WebContext) -> APIRouter:
 
     @router.get("/search")
     def search_page(request: Request, q: str = "", cursor: str | None = None) -> Response:
-        results: queries.Page[Any] = queries.Page([], None)
+        results = SearchPage([], None)
         error = None
         if q.strip():
             try:
@@ -122,7 +122,6 @@ def pages_router(ctx: WebContext) -> APIRouter:
             results=results.items,
             next_url=_next(request, results.next_cursor),
             error=error,
-            scan=SCAN,
         )
 
     @router.get("/sources")

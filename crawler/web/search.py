@@ -1,31 +1,29 @@
-"""Search over the stored articles with the watches' query language.
+"""Search over the archive for the Search page and ``/api/v1/search``: the engine of
+``newswatch search`` (:mod:`pipelines.store.search`: full-text candidates, verified by the
+matcher), with words typed without quotes taken as one phrase, and a cursor.
 
-Until the archive search engine of ``newswatch search`` lands in the store, this scans the
-newest articles with the matcher itself (exactly the semantics of a ``query:`` watch), at
-most :data:`SCAN` per request; the page says how far back it looked and the cursor goes on
-from there.
+The engine orders by publication time (fetch time when unknown), newest first, and takes an
+exclusive upper bound ``until``. A cursor is that time of the last result and how many
+results of the page share it (several articles can carry the same minute): the next page
+asks for everything up to and including that time and skips those.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
-from crawler.web.explain import title_length
-from crawler.web.queries import Page, parse_cursor
-from pipelines.match.matcher import Hit, Matcher
-from pipelines.match.rules import parse_watch
+from pipelines.match.matcher import Hit
 from pipelines.store.database import Store
-from pipelines.store.schema import articles
+from pipelines.store.search import Found, search
 
-__all__ = ["SCAN", "SearchHit", "as_query", "search_articles"]
+__all__ = ["SearchHit", "SearchPage", "as_query", "search_articles"]
 
 _OPERATOR = re.compile(r"\b(AND|OR|NOT|NEAR/\d+)\b|[()]")
-SCAN = 3000  # articles looked at per request, newest first
-BATCH = 250
+_CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,4})$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,12 @@ class SearchHit:
     hits: tuple[Hit, ...]
 
 
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[SearchHit]
+    next_cursor: str | None
+
+
 def as_query(text: str) -> str:
     """Words typed without quotes or operators are one phrase (a search box, not a rule)."""
     plain = text.strip()
@@ -49,52 +53,53 @@ def as_query(text: str) -> str:
     return f'"{plain}"'
 
 
+def _when(found: Found) -> datetime:
+    return found.published or found.fetched_at
+
+
+def _encode(moment: datetime, skip: int) -> str:
+    return f"{(moment - _EPOCH) // _TICK}.{skip}"
+
+
+def _decode(cursor: str) -> tuple[datetime, int]:
+    parsed = _CURSOR.match(cursor)
+    if parsed is None:
+        raise ValueError("cursor: use the next_cursor value of the previous page")
+    return _EPOCH + int(parsed[1]) * _TICK, int(parsed[2])
+
+
 def search_articles(
     store: Store, query: str, *, limit: int = 20, cursor: str | None = None
-) -> Page[SearchHit]:
-    """Articles matching ``query``, newest first; ConfigError for a bad query (its message
-    says what is wrong), ValueError for a bad cursor."""
-    before = parse_cursor(cursor)
+) -> SearchPage:
+    """Articles matching ``query``, newest first; ValueError (QuerySyntaxError names the
+    column) for a bad query or cursor."""
     limit = max(1, min(limit, 100))
-    matcher = Matcher.compile([parse_watch("search", {"query": as_query(query)})])
-    found: list[SearchHit] = []
-    scanned = 0
-    last_id: int | None = None
+    until, skip = _decode(cursor) if cursor else (None, 0)
     with store.engine.connect() as conn:
-        while scanned < SCAN and len(found) < limit:
-            batch = select(
-                articles.c.id,
-                articles.c.url,
-                articles.c.title,
-                articles.c.source,
-                articles.c.published,
-                articles.c.text,
-            ).order_by(articles.c.id.desc())
-            if last_id is not None or before is not None:
-                batch = batch.where(articles.c.id < (last_id if last_id is not None else before))
-            rows = conn.execute(batch.limit(BATCH)).all()
-            if not rows:
-                return Page(found, None)
-            for row in rows:
-                scanned += 1
-                last_id = row.id
-                matches = matcher.match(row.text, title_length=title_length(row.text))
-                if matches:
-                    hits = tuple(matches[0].hits)
-                    found.append(
-                        SearchHit(
-                            row.id,
-                            row.url,
-                            row.title,
-                            row.source,
-                            row.published,
-                            hits[0].snippet,
-                            hits,
-                        )
-                    )
-                    if len(found) >= limit:
-                        break
+        found = search(
+            conn,
+            as_query(query),
+            until=until + _TICK if until is not None else None,
+            limit=limit + skip + 1,
+        )
+    if until is not None:  # drop the results of that time the previous page showed
+        seen = 0
+        kept = []
+        for f in found:
+            if seen < skip and _when(f) == until:
+                seen += 1
             else:
-                if len(rows) < BATCH:  # the oldest article was looked at
-                    return Page(found, None)
-    return Page(found, str(last_id) if last_id is not None else None)
+                kept.append(f)
+        found = kept
+    more = len(found) > limit
+    page = found[:limit]
+    next_cursor = None
+    if more and page:
+        last = _when(page[-1])
+        same = sum(1 for f in page if _when(f) == last)
+        next_cursor = _encode(last, same + (skip if until == last else 0))
+    items = [
+        SearchHit(f.id, f.url, f.title, f.source, f.published, f.snippet, tuple(f.match.hits))
+        for f in page
+    ]
+    return SearchPage(items, next_cursor)
