@@ -39,13 +39,12 @@ def cmd_web(args: argparse.Namespace) -> int:
     from crawler.service.logs import redact
     from crawler.service.metrics import Metrics
     from crawler.service.status import channel_counts
-    from crawler.web.app import build_app
-    from crawler.web.context import WebContext, allowed_hosts, check_bind, token_from_env
-    from crawler.web.server import WebServer
+    from crawler.web.app import web_server
+    from crawler.web.context import check_bind, token_from_env
 
     token = token_from_env()
     try:
-        host, port = check_bind(args.http, token)
+        check_bind(args.http, token)  # before reading anything: one line, exit 2
     except ValueError as exc:  # a malformed address, or no token for a network bind
         print(f"newswatch: {exc}", file=sys.stderr)
         return 2
@@ -57,16 +56,15 @@ def cmd_web(args: argparse.Namespace) -> int:
             conn.execute(text("SELECT 1"))
         return None
 
-    context = WebContext(
+    server = web_server(
+        args.http,
         store,
         lambda: config,
         registry=Metrics(store, channel_counts).registry,
         checks={"store": store_check},
         token=token,
         redact=redact,
-        allowed_hosts=allowed_hosts(host, token),
     )
-    server = WebServer(build_app(context), host, port)
     try:
         server.serve(ready=lambda url: print(f"serving {url}/", flush=True))
     except OSError as exc:

@@ -45,8 +45,8 @@ from crawler.service.metrics import Metrics
 from crawler.service.schedule import SourceJobs, add_chores, first_runs
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
-from crawler.web.app import build_app
-from crawler.web.context import WebContext, allowed_hosts, check_bind, token_from_env
+from crawler.web.app import web_server
+from crawler.web.context import token_from_env
 from crawler.web.server import WebServer
 from pipelines.errors import ConfigError
 from pipelines.store.database import Store
@@ -91,12 +91,8 @@ class ServiceOptions:
                 f"NEWSWATCH_MAX_CRAWLS must be a whole number and NEWSWATCH_STOP_GRACE a "
                 f"number of seconds ({exc})"
             ) from None
-        return cls(
-            http=http,
-            max_parallel=max_parallel,
-            stop_grace=stop_grace,
-            web_token=token_from_env(source),
-        )
+        token = token_from_env(source)
+        return cls(http=http, max_parallel=max_parallel, stop_grace=stop_grace, web_token=token)
 
 
 class Service:
@@ -155,16 +151,21 @@ class Service:
             if self.options.http:
                 # First, so a busy port fails the start before anything else runs.
                 try:
-                    self.http = self._web_server(self.options.http)
+                    self.http = web_server(
+                        self.options.http,
+                        self.store,
+                        lambda: self.config,  # swapped on SIGHUP: pages read the current one
+                        registry=self.metrics.registry,
+                        checks=self._checks(),
+                        token=self.options.web_token,
+                        redact=redact,
+                    )
                     self.http.start()
                 except OSError as exc:
                     log.error("cannot serve --http %s: %s", self.options.http, exc.strerror)
                     self.http = None
                     return 1
-                log.info(
-                    "serving the web interface at %s/ (and /api/v1, /healthz, /metrics)",
-                    self.http.url,
-                )
+                log.info("serving %s/ (pages, /api/v1, /healthz, /metrics)", self.http.url)
             self._start()
             heartbeat = asyncio.ensure_future(self._heartbeat())
             await self._stop.wait()
@@ -360,21 +361,6 @@ class Service:
                 self.metrics.failures.labels(name).set(failures or 0)
 
     # -- health and state -----------------------------------------------------------------
-
-    def _web_server(self, address: str) -> WebServer:
-        """The pages, /api/v1, /healthz and /metrics on ``address`` (checked at start-up)."""
-        token = self.options.web_token
-        host, port = check_bind(address, token)
-        context = WebContext(
-            self.store,
-            lambda: self.config,  # swapped on SIGHUP: pages read the current one
-            registry=self.metrics.registry,
-            checks=self._checks(),
-            token=token,
-            redact=redact,
-            allowed_hosts=allowed_hosts(host, token),
-        )
-        return WebServer(build_app(context), host, port)
 
     def _checks(self) -> dict[str, Callable[[], str | None]]:
         def scheduler() -> str | None:

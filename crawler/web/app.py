@@ -8,19 +8,28 @@ block the event loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from crawler.web.api import api_app
-from crawler.web.context import WebContext
+from crawler.web.api.routes import api_app
+from crawler.web.context import Check, WebContext, allowed_hosts, check_bind
 from crawler.web.pages import pages_router
 from crawler.web.security import guard
+from crawler.web.server import WebServer
 
-__all__ = ["build_app"]
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from crawler.config import Config
+    from pipelines.store.database import Store
+
+__all__ = ["build_app", "web_server"]
 
 HERE = Path(__file__).resolve().parent
 
@@ -57,3 +66,28 @@ def build_app(ctx: WebContext) -> FastAPI:
         return Response(generate_latest(ctx.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def web_server(
+    address: str,
+    store: Store,
+    config: Callable[[], Config],
+    *,
+    registry: CollectorRegistry | None,
+    checks: Mapping[str, Check],
+    token: str | None,
+    redact: Callable[[str], str],
+) -> WebServer:
+    """The app on ``address``, not started yet; :class:`~crawler.web.context.BindRefused`
+    for a network address without a token, ValueError for a malformed one."""
+    host, port = check_bind(address, token)
+    context = WebContext(
+        store,
+        config,
+        registry=registry,
+        checks=checks,
+        token=token,
+        redact=redact,
+        allowed_hosts=allowed_hosts(host, token),
+    )
+    return WebServer(build_app(context), host, port)

@@ -12,9 +12,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Query
 
 from crawler.web import queries
-from crawler.web.context import WebContext
-from crawler.web.explain import explain_watches, title_length
-from crawler.web.models import (
+from crawler.web.api.models import (
     AlertOut,
     AlertPage,
     ArticleDetail,
@@ -28,6 +26,8 @@ from crawler.web.models import (
     WatchOut,
     WatchRef,
 )
+from crawler.web.context import WebContext
+from crawler.web.explain import explain_watches, title_length
 from crawler.web.search import search_articles
 from pipelines.deliver.render import DEFAULT_TIMEZONE, Hit, iso_time
 from pipelines.errors import ConfigError
