@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from crawler.config import Config
 from crawler.web.context import BindRefused, check_bind
 from crawler.web.i18n import VI
 from crawler.web.server import WebServer
+from pipelines.store.articles import ArticleRecord
 from pipelines.store.database import Store
-from pipelines.store.schema import deliveries
+from pipelines.store.schema import deliveries, sources
 from tests.conftest import run_cli
 from tests.servers.seed import HOSTILE_TITLE, record_alerts
 from tests.web_helpers import config_at, open_store, serve, write_config
@@ -253,3 +254,39 @@ def test_a_busy_port_is_an_error_not_a_hang(config: Config, store: Store) -> Non
         second = WebServer(first.app, "127.0.0.1", first.port)
         with pytest.raises(OSError):
             second.start()
+
+
+def test_sources_show_staleness_and_redacted_errors(config: Config, store: Store) -> None:
+    with store.begin() as conn:
+        conn.execute(
+            insert(sources).values(
+                name="tuoitrethudo",
+                last_run_at=datetime.now(UTC),
+                last_status="failed",
+                last_new_at=datetime.now(UTC) - timedelta(days=3),
+                consecutive_failures=4,
+                last_error="GET https://tuoitrethudo.vn/rss?key=K3Y-0F-THE-FEED: 403",
+            )
+        )
+
+    def redact(text: str) -> str:
+        return text.replace("K3Y-0F-THE-FEED", "***")
+
+    with serve(config, store, redact=redact) as server, httpx.Client(base_url=server.url) as web:
+        page = web.get("/sources").text
+        api = web.get("/api/v1/sources").json()[0]
+    assert "Không có bài mới" in page and "K3Y-0F-THE-FEED" not in page and "key=***" in page
+    assert api["stale"] and api["consecutive_failures"] == 4 and api["result"] == "failed"
+    assert "K3Y" not in api["last_error"]
+
+
+def test_an_article_url_that_is_not_http_is_not_a_link(web: httpx.Client, store: Store) -> None:
+    record = ArticleRecord(
+        url="javascript:alert(document.cookie)//x.html",
+        source="tuoitrethudo",
+        title="Bài có địa chỉ lạ",
+        text="Bài có địa chỉ lạ\nNội dung.",
+    )
+    article_id = store.record_article(record, []).article_id
+    page = web.get(f"/articles/{article_id}").text
+    assert "javascript:" not in page and 'href="#"' in page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,10 +45,19 @@ def write_config(folder: Path, sources: str = "", watches: str = WATCHES) -> Pat
 
 @contextmanager
 def serve(
-    config: Config, store: Store, *, token: str | None = None, host: str = "127.0.0.1"
+    config: Config,
+    store: Store,
+    *,
+    token: str | None = None,
+    host: str = "127.0.0.1",
+    redact: Callable[[str], str] = str,
 ) -> Iterator[WebServer]:
     context = WebContext(
-        store, lambda: config, token=token, allowed_hosts=allowed_hosts(host, token)
+        store,
+        lambda: config,
+        token=token,
+        redact=redact,
+        allowed_hosts=allowed_hosts(host, token),
     )
     server = WebServer(build_app(context), host, 0)
     server.start()

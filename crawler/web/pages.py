@@ -21,6 +21,7 @@ from crawler.web.security import SESSION_COOKIE, csrf_ok, session_value
 from crawler.web.tester import run_tester
 from pipelines.deliver.alertqueue import retry_delivery
 from pipelines.errors import ConfigError
+from pipelines.store.schema import utcnow
 
 __all__ = ["pages_router"]
 
@@ -127,15 +128,11 @@ def pages_router(ctx: WebContext) -> APIRouter:
     @router.get("/sources")
     def sources_page(request: Request) -> Response:
         config = ctx.config()
-        rows = queries.source_rows(ctx.store, [s.name for s in config.sources])
-        stale_after = {s.name: s.stale_after for s in config.sources}
-        return page(
-            request,
-            "sources.html",
-            sources=rows,
-            stale_after=stale_after,
-            redact=ctx.redact,
-        )
+        now = utcnow()
+        rows = queries.source_rows(ctx.store, [s.name for s in config.sources], now)
+        after = {s.name: s.stale_after for s in config.sources}
+        stale = {r.name: queries.is_stale(r, after.get(r.name, 86400.0), now) for r in rows}
+        return page(request, "sources.html", sources=rows, stale=stale, redact=ctx.redact)
 
     def watches_view(request: Request, status: int = 200, **tested: Any) -> Response:
         config = ctx.config()

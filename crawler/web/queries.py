@@ -30,6 +30,7 @@ __all__ = [
     "SourceRow",
     "article",
     "deliveries_page",
+    "is_stale",
     "list_alerts",
     "parse_cursor",
     "source_rows",
@@ -311,6 +312,14 @@ def source_rows(store: Store, names: Iterable[str], now: datetime | None = None)
             )
         )
     return out
+
+
+def is_stale(row: SourceRow, stale_after: float, now: datetime) -> bool:
+    """No new article for longer than the source's ``stale_after`` (or the service's alarm
+    says so); a source that never brought one is not called stale here."""
+    if row.alarm == "stale":
+        return True
+    return row.last_new_at is not None and (now - row.last_new_at).total_seconds() > stale_after
 
 
 def watch_days(store: Store, days: int = 14, now: datetime | None = None) -> dict[str, list[int]]:

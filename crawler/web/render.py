@@ -43,7 +43,14 @@ def duration(value: timedelta | float | None) -> str:
     return f"{seconds:.0f} s"
 
 
+def web_url(value: str) -> str:
+    """An article's address as a link only when it is http(s): a stored URL comes from a
+    page's own markup (``<link rel=canonical>``), which is hostile input."""
+    return value if value.lower().startswith(("http://", "https://")) else "#"
+
+
 templates.env.filters["when"] = when
+templates.env.filters["web_url"] = web_url
 templates.env.filters["duration"] = duration
 # (text, is_hit) pieces of a snippet, the hit words marked as in the email alerts
 templates.env.globals["highlight"] = segments

@@ -168,8 +168,7 @@ def api_app(ctx: WebContext) -> FastAPI:
                 consecutive_failures=s.consecutive_failures,
                 last_error=ctx.redact(s.last_error) if s.last_error else None,
                 alarm=s.alarm,
-                stale=s.last_new_at is not None
-                and (now - s.last_new_at).total_seconds() > stale_after.get(s.name, 86400.0),
+                stale=queries.is_stale(s, stale_after.get(s.name, 86400.0), now),
                 articles_24h=s.articles_day,
                 articles_7d=s.articles_week,
                 lag_seconds=s.lag.total_seconds() if s.lag is not None else None,
