@@ -96,22 +96,17 @@ def _clamp(limit: int) -> int:
     return max(1, min(int(limit), MAX_LIMIT))
 
 
-def _alert_query(flt: AlertFilter) -> Select[Any]:
-    query = select(
-        alerts.c.id,
-        alerts.c.watch,
-        alerts.c.label,
-        alerts.c.created_at,
-        articles.c.id.label("article_id"),
-        articles.c.url,
-        articles.c.title,
-        articles.c.source,
-        articles.c.published,
-    ).join(articles, articles.c.id == alerts.c.article_id)
+def _alert_ids(flt: AlertFilter) -> Select[Any]:
+    """The ids of the alerts the filter keeps. Ids first, the rows after: with a watch
+    filter SQLite would otherwise join and sort every alert of that watch for one page,
+    where the ids alone come from the (watch, article) index."""
+    query = select(alerts.c.id)
+    if flt.source:
+        query = query.join(articles, articles.c.id == alerts.c.article_id).where(
+            articles.c.source == flt.source
+        )
     if flt.watch:
         query = query.where(alerts.c.watch == flt.watch)
-    if flt.source:
-        query = query.where(articles.c.source == flt.source)
     if flt.channel:
         query = query.where(
             exists().where(
@@ -130,12 +125,28 @@ def list_alerts(
 ) -> Page[AlertRow]:
     """Alerts newest first, with hits and delivery states; ValueError for a bad cursor."""
     before, limit = parse_cursor(cursor), _clamp(limit)
-    query = _alert_query(flt)
+    ids_query = _alert_ids(flt)
     if before is not None:
-        query = query.where(alerts.c.id < before)
-    query = query.order_by(alerts.c.id.desc()).limit(limit + 1)
+        ids_query = ids_query.where(alerts.c.id < before)
+    ids_query = ids_query.order_by(alerts.c.id.desc()).limit(limit + 1)
+    query = (
+        select(
+            alerts.c.id,
+            alerts.c.watch,
+            alerts.c.label,
+            alerts.c.created_at,
+            articles.c.id.label("article_id"),
+            articles.c.url,
+            articles.c.title,
+            articles.c.source,
+            articles.c.published,
+        )
+        .join(articles, articles.c.id == alerts.c.article_id)
+        .order_by(alerts.c.id.desc())
+    )
     with store.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
+        wanted = list(conn.execute(ids_query).scalars())
+        rows = conn.execute(query.where(alerts.c.id.in_(wanted))).mappings().all()
         more = len(rows) > limit
         rows = rows[:limit]
         found = _hits_of(conn, [(r["article_id"], r["watch"]) for r in rows])
