@@ -290,3 +290,30 @@ def test_an_article_url_that_is_not_http_is_not_a_link(web: httpx.Client, store:
     article_id = store.record_article(record, []).article_id
     page = web.get(f"/articles/{article_id}").text
     assert "javascript:" not in page and 'href="#"' in page
+
+
+def test_pages_and_api_read_sqlite_and_postgresql_alike(database_url: str, tmp_path: Path) -> None:
+    store = Store(database_url)
+    store.migrate()
+    try:
+        record_alerts(store, 4, channels=["local", "hook"])
+        record_alerts(store, 1, channels=["hook"], watch="bach-mai", label="Bạch Mai", start=9)
+        config = config_at(write_config(tmp_path / "config"), tmp_path / "var")
+        with serve(config, store) as server, httpx.Client(base_url=server.url) as web:
+            first = web.get("/api/v1/alerts", params={"limit": 2}).json()
+            rest = web.get("/api/v1/alerts", params={"cursor": first["next_cursor"]}).json()
+            ids = [a["id"] for a in first["items"] + rest["items"]]
+            assert ids == [5, 4, 3, 2, 1] and rest["next_cursor"] is None
+            assert [a["id"] for a in web.get("/api/v1/alerts?channel=local").json()["items"]] == [
+                4, 3, 2, 1,
+            ]  # fmt: skip
+            today = datetime.now(UTC).date().isoformat()
+            assert len(web.get(f"/api/v1/alerts?since={today}&watch=bach-mai").json()["items"]) == 1
+            found = web.get("/api/v1/search", params={"q": "dự án số 2"}).json()["items"]
+            assert [a["id"] for a in found] == [3]
+            assert web.get("/api/v1/sources").json()[0]["articles_24h"] == 5
+            assert sum(web.get("/api/v1/watches").json()[1]["alerts_per_day"]) == 1
+            for path in ("/", "/articles/2", "/sources", "/watches", "/deliveries", "/search?q=x"):
+                assert web.get(path).status_code == 200, path
+    finally:
+        store.close()
