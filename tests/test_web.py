@@ -139,6 +139,8 @@ def test_api_alerts_follow_the_webhook_shape_and_page_by_cursor(web: httpx.Clien
     assert first["article"]["hits"][0]["text"] == "quận Hai Bà Trưng"
     assert first["deliveries"] == {"hook": "pending"}
     assert web.get("/api/v1/alerts", params={"cursor": "abc"}).status_code == 400
+    whole = web.get("/api/v1/alerts", params={"since": "0001-01-01", "until": "9999-12-31"})
+    assert whole.status_code == 200 and len(whole.json()["items"]) == 7
 
 
 def test_api_article_sources_watches_search_and_schema(web: httpx.Client) -> None:
@@ -157,6 +159,21 @@ def test_api_article_sources_watches_search_and_schema(web: httpx.Client) -> Non
     assert {"/alerts", "/articles/{article_id}", "/sources", "/watches", "/search"} <= set(
         schema["paths"]
     )
+
+
+def test_search_pages_through_articles_of_the_same_minute(web: httpx.Client) -> None:
+    seen: list[int] = []
+    params: dict[str, str | int] = {"q": "quận Hai Bà Trưng", "limit": 2}
+    for _ in range(10):
+        body = web.get("/api/v1/search", params=params).json()
+        seen += [a["id"] for a in body["items"]]
+        if body["next_cursor"] is None:
+            break
+        params["cursor"] = body["next_cursor"]
+    # six articles share one publication time; the seventh was published earlier
+    assert seen == [6, 5, 4, 3, 2, 1, 7]
+    bad = web.get("/api/v1/search", params={"q": "x", "cursor": "1.2.3"})
+    assert bad.status_code == 400
 
 
 def test_search_page_finds_an_article(web: httpx.Client) -> None:

@@ -77,6 +77,9 @@ VI: dict[str, str] = {
     "By": "Tác giả",
     "ok": "ổn",
     "failed": "lỗi",
+    "timeout": "quá giờ",
+    "crashed": "hỏng giữa chừng",
+    "running": "đang chạy",
     "never": "chưa bao giờ",
     "This form expired or came from another site: reload the page and send it again.": (
         "Biểu mẫu đã hết hạn hoặc được gửi từ trang khác: hãy tải lại trang rồi gửi lại."

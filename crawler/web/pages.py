@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from crawler.web import queries
+from crawler.web import queries, stats
 from crawler.web.context import WebContext
 from crawler.web.explain import explain_watches, paragraphs, title_length
 from crawler.web.render import page
@@ -129,9 +129,9 @@ def pages_router(ctx: WebContext) -> APIRouter:
     def sources_page(request: Request) -> Response:
         config = ctx.config()
         now = utcnow()
-        rows = queries.source_rows(ctx.store, [s.name for s in config.sources], now)
+        rows = stats.source_rows(ctx.store, [s.name for s in config.sources], now)
         after = {s.name: s.stale_after for s in config.sources}
-        stale = {r.name: queries.is_stale(r, after.get(r.name, 86400.0), now) for r in rows}
+        stale = {r.name: stats.is_stale(r, after.get(r.name, 86400.0), now) for r in rows}
         return page(request, "sources.html", sources=rows, stale=stale, redact=ctx.redact)
 
     def watches_view(request: Request, status: int = 200, **tested: Any) -> Response:
@@ -141,7 +141,7 @@ def pages_router(ctx: WebContext) -> APIRouter:
             "watches.html",
             status,
             watches=config.watches,
-            days=queries.watch_days(ctx.store),
+            days=stats.watch_days(ctx.store),
             **tested,
         )
 
@@ -215,7 +215,12 @@ def pages_router(ctx: WebContext) -> APIRouter:
             return page(request, "login.html", 401, next=_safe_next(next), wrong=True)
         response = RedirectResponse(_safe_next(next), 303)
         response.set_cookie(
-            SESSION_COOKIE, session_value(ctx.token), httponly=True, samesite="strict", path="/"
+            SESSION_COOKIE,
+            session_value(ctx.token),
+            httponly=True,
+            samesite="strict",
+            path="/",
+            secure=request.url.scheme == "https",  # behind a TLS proxy: never sent in clear
         )
         return response
 

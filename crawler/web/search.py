@@ -21,7 +21,7 @@ from pipelines.store.search import Found, search
 __all__ = ["SearchHit", "SearchPage", "as_query", "search_articles"]
 
 _OPERATOR = re.compile(r"\b(AND|OR|NOT|NEAR/\d+)\b|[()]")
-_CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,4})$")
+_CURSOR = re.compile(r"^(-?\d{1,17})\.(\d{1,3})$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TICK = timedelta(microseconds=1)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query
 
-from crawler.web import queries
+from crawler.web import queries, stats
 from crawler.web.api.models import (
     AlertOut,
     AlertPage,
@@ -168,18 +168,18 @@ def api_app(ctx: WebContext) -> FastAPI:
                 consecutive_failures=s.consecutive_failures,
                 last_error=ctx.redact(s.last_error) if s.last_error else None,
                 alarm=s.alarm,
-                stale=queries.is_stale(s, stale_after.get(s.name, 86400.0), now),
+                stale=stats.is_stale(s, stale_after.get(s.name, 86400.0), now),
                 articles_24h=s.articles_day,
                 articles_7d=s.articles_week,
                 lag_seconds=s.lag.total_seconds() if s.lag is not None else None,
             )
-            for s in queries.source_rows(ctx.store, list(stale_after), now)
+            for s in stats.source_rows(ctx.store, list(stale_after), now)
         ]
 
     @api.get("/watches", response_model=list[WatchOut])
     def list_watches() -> list[WatchOut]:
         """Every configured watch, its rule and its alerts per day."""
-        days = queries.watch_days(ctx.store)
+        days = stats.watch_days(ctx.store)
         return [_watch_out(w, days.get(w.name, [0] * 14)) for w in ctx.config().watches]
 
     @api.get("/search", response_model=SearchPage)
