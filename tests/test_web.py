@@ -332,5 +332,6 @@ def test_pages_and_api_read_sqlite_and_postgresql_alike(database_url: str, tmp_p
             assert sum(web.get("/api/v1/watches").json()[1]["alerts_per_day"]) == 1
             for path in ("/", "/articles/2", "/sources", "/watches", "/deliveries", "/search?q=x"):
                 assert web.get(path).status_code == 200, path
+            assert web.get("/api/v1/alerts?watch=a%00b").status_code == 400  # not a 500
     finally:
         store.close()

@@ -108,6 +108,9 @@ def guard(ctx: WebContext) -> Callable[[Request, Endpoint], Awaitable[Response]]
         path = request.url.path
         if ctx.allowed_hosts is not None and _host(request) not in ctx.allowed_hosts:
             return _secure(PlainTextResponse("unknown host: use http://127.0.0.1", 421))
+        if "%00" in request.url.query or "%00" in request.url.path:
+            # PostgreSQL refuses NUL in text: a filter holding one would be a server error
+            return _secure(JSONResponse({"detail": "a parameter holds a NUL character"}, 400))
         if not path.startswith(OPEN_PATHS) and not token_ok(ctx, request):
             if path.startswith("/api/") or path == "/metrics" or request.method != "GET":
                 return _secure(
