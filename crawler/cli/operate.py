@@ -25,7 +25,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command(sub, "dispatch", cmd_dispatch, "deliver every due alert once, then exit")
     r = command(sub, "run", cmd_run, "the service, until SIGTERM/SIGINT")
     r.add_argument(
-        "--http", metavar="HOST:PORT", help="serve /healthz and /metrics here (e.g. 127.0.0.1:9410)"
+        "--http",
+        metavar="HOST:PORT",
+        help="serve the web interface, /api/v1, /healthz and /metrics here (e.g. "
+        "127.0.0.1:9410; another address than loopback needs NEWSWATCH_WEB_TOKEN)",
     )
     r.add_argument("--log-format", choices=["text", "json"], default="text")
     s = command(sub, "status", cmd_status, "sources, last runs, errors, alert queue")

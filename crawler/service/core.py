@@ -39,13 +39,15 @@ from crawler.service.dispatch_thread import (
     DispatcherThread,
     default_dispatcher,
 )
-from crawler.service.health import HealthServer
 from crawler.service.instance import write_state
-from crawler.service.logs import add_secrets, log_context, secrets_from_config
+from crawler.service.logs import add_secrets, log_context, redact, secrets_from_config
 from crawler.service.metrics import Metrics
 from crawler.service.schedule import SourceJobs, add_chores, first_runs
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
+from crawler.web.app import web_server
+from crawler.web.context import token_from_env
+from crawler.web.server import WebServer
 from pipelines.errors import ConfigError
 from pipelines.store.backfill import note_watch_changes
 from pipelines.store.database import Store
@@ -75,6 +77,7 @@ class ServiceOptions:
     kill_wait: float = 3.0
     alarm_every: float = 60.0
     dispatch_poll: float = 1.0
+    web_token: str | None = None
 
     @classmethod
     def from_env(
@@ -89,7 +92,8 @@ class ServiceOptions:
                 f"NEWSWATCH_MAX_CRAWLS must be a whole number and NEWSWATCH_STOP_GRACE a "
                 f"number of seconds ({exc})"
             ) from None
-        return cls(http=http, max_parallel=max_parallel, stop_grace=stop_grace)
+        token = token_from_env(source)
+        return cls(http=http, max_parallel=max_parallel, stop_grace=stop_grace, web_token=token)
 
 
 class Service:
@@ -121,7 +125,7 @@ class Service:
         self.alarms = Alarms(store, notify)
         self._dispatcher_factory = dispatcher
         self.dispatcher: DispatcherThread | None = None
-        self.http: HealthServer | None = None
+        self.http: WebServer | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.jobs: SourceJobs | None = None
         self.started_at = utcnow()
@@ -147,14 +151,22 @@ class Service:
         try:
             if self.options.http:
                 # First, so a busy port fails the start before anything else runs.
-                self.http = HealthServer(self.options.http, self.metrics.registry, self._checks())
                 try:
+                    self.http = web_server(
+                        self.options.http,
+                        self.store,
+                        lambda: self.config,  # swapped on SIGHUP: pages read the current one
+                        registry=self.metrics.registry,
+                        checks=self._checks(),
+                        token=self.options.web_token,
+                        redact=redact,
+                    )
                     self.http.start()
                 except OSError as exc:
                     log.error("cannot serve --http %s: %s", self.options.http, exc.strerror)
                     self.http = None
                     return 1
-                log.info("serving %s/healthz and %s/metrics", self.http.url, self.http.url)
+                log.info("serving %s/ (pages, /api/v1, /healthz, /metrics)", self.http.url)
             self._start()
             heartbeat = asyncio.ensure_future(self._heartbeat())
             await self._stop.wait()
