@@ -1,9 +1,12 @@
-"""Recording a cleaned article: the article row, its hits, one alert per matching watch and
-one delivery per channel, on a connection inside the caller's transaction (the
-:class:`~pipelines.store.database.Store` opens it, so a batch commits at once).
+"""Recording a cleaned article: the article row, its story, its hits, one alert per
+matching watch and story and one delivery per channel, on a connection inside the caller's
+transaction (the :class:`~pipelines.store.database.Store` opens it, so a batch commits at
+once).
 
 The unique constraints decide what is new: an article whose canonical URL is stored, or an
-alert that exists, is never made twice, whichever of two racing crawls comes first.
+alert that exists for the (watch, story), is never made twice, whichever of two racing
+crawls comes first. A later article of an alerted story keeps its hits and alerts nothing,
+except a ``story.updated`` event for a new outlet on the channels that want one.
 """
 
 from __future__ import annotations
@@ -19,7 +22,18 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from pipelines.errors import StoreError
-from pipelines.store.schema import alerts, articles, deliveries, hits, seen_urls, utcnow
+from pipelines.stories.fingerprint import Fingerprint, fingerprint
+from pipelines.store.schema import (
+    alerts,
+    articles,
+    deliveries,
+    hits,
+    seen_urls,
+    story_alerts,
+    story_outlets,
+    utcnow,
+)
+from pipelines.store.stories import StoryPlace, assign_story
 
 __all__ = [
     "ArticleRecord",
@@ -56,12 +70,14 @@ class HitRecord:
 
 @dataclass(frozen=True)
 class MatchRecord:
-    """One watch that matched, with its hits and the channels it notifies."""
+    """One watch that matched, with its hits and the channels it notifies (``updates``:
+    those of them that also want a ``story.updated`` event per new outlet of a story)."""
 
     watch: str
     label: str
     hits: Sequence[HitRecord]
     channels: Sequence[str]
+    updates: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,7 @@ class ArticleRecord:
     author: str | None = None
     flags: tuple[str, ...] = ()
     fetched_url: str | None = None
+    fingerprint: Fingerprint | None = None  # computed from title and text when not given
 
     @property
     def content_hash(self) -> str:
@@ -92,6 +109,9 @@ class RecordResult:
     deliveries: int = 0
     duplicate_of: str | None = None
     watches: list[str] = field(default_factory=list)
+    story: str | None = None  # the story's public id
+    story_reason: str = ""  # why the article joined it (or started it)
+    grouped: list[str] = field(default_factory=list)  # watches already alerted for the story
 
 
 def new_id(result: CursorResult[Any]) -> int:
@@ -146,9 +166,19 @@ def record(
     mark_seen(conn, article.url, article_id)
     if article.fetched_url and article.fetched_url != article.url:
         mark_seen(conn, article.fetched_url, article_id)
-    result = RecordResult(article_id=article_id, stored=True)
+    place = assign_story(
+        conn,
+        article_id,
+        article.url,
+        article.source,
+        article.published or now,
+        article.fingerprint or fingerprint(article.title, article.text),
+    )
+    result = RecordResult(
+        article_id=article_id, stored=True, story=place.key, story_reason=place.decision.reason
+    )
     for match in matches:
-        _record_match(conn, article, article_id, match, now, result)
+        _record_match(conn, article, article_id, match, place, now, result)
     return result
 
 
@@ -157,6 +187,7 @@ def _record_match(
     article: ArticleRecord,
     article_id: int,
     match: MatchRecord,
+    place: StoryPlace,
     now: datetime,
     result: RecordResult,
 ) -> None:
@@ -177,6 +208,57 @@ def _record_match(
                 for h in match.hits
             ],
         )
+    first = conn.execute(
+        select(story_alerts.c.alert_id).where(
+            story_alerts.c.watch == match.watch, story_alerts.c.story_id == place.story_id
+        )
+    ).first()
+    if first is None:
+        alert_id = _alert(conn, article, article_id, match, match.channels, now, result)
+        conn.execute(
+            insert(story_alerts).values(
+                watch=match.watch, story_id=place.story_id, alert_id=alert_id
+            )
+        )
+        _outlet(conn, match.watch, place.story_id, article.source, alert_id)
+        return
+    # The story has alerted this watch already: the hits are kept (search, "why"), and only
+    # a new outlet may send a story.updated event, to the channels that asked for one.
+    result.grouped.append(match.watch)
+    seen = conn.execute(
+        select(story_outlets.c.alert_id).where(
+            story_outlets.c.watch == match.watch,
+            story_outlets.c.story_id == place.story_id,
+            story_outlets.c.source == article.source,
+        )
+    ).first()
+    if seen is not None:
+        return
+    update_id = None
+    if match.updates:
+        update_id = _alert(conn, article, article_id, match, match.updates, now, result)
+    _outlet(conn, match.watch, place.story_id, article.source, update_id)
+
+
+def _outlet(
+    conn: Connection, watch: str, story_id: int, source: str, alert_id: int | None
+) -> None:
+    conn.execute(
+        insert(story_outlets).values(
+            watch=watch, story_id=story_id, source=source, alert_id=alert_id
+        )
+    )
+
+
+def _alert(
+    conn: Connection,
+    article: ArticleRecord,
+    article_id: int,
+    match: MatchRecord,
+    channels: Sequence[str],
+    now: datetime,
+    result: RecordResult,
+) -> int:
     alert_id = new_id(
         conn.execute(
             insert(alerts).values(
@@ -189,7 +271,7 @@ def _record_match(
     )
     result.alerts += 1
     result.watches.append(match.watch)
-    for channel in dict.fromkeys(match.channels):
+    for channel in dict.fromkeys(channels):
         conn.execute(
             insert(deliveries).values(
                 alert_id=alert_id,
@@ -202,3 +284,4 @@ def _record_match(
             )
         )
         result.deliveries += 1
+    return alert_id

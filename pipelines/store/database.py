@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipelines.errors import StoreError
+from pipelines.stories.decide import WINDOW
 from pipelines.store import migrations
 from pipelines.store.articles import (
     ArticleRecord,
@@ -37,6 +38,7 @@ from pipelines.store.articles import (
     new_id,
     record,
 )
+from pipelines.store.stories import prune_bands
 from pipelines.store.schema import (
     articles,
     delivery_attempts,
@@ -277,7 +279,8 @@ class Store:
     # -- housekeeping ---------------------------------------------------------------------
 
     def prune_history(self, keep_days: float = 90.0) -> dict[str, int]:
-        """Delete run records, send attempts and not-kept seen URLs older than ``keep_days``.
+        """Delete run records, send attempts and not-kept seen URLs older than ``keep_days``,
+        and the story band keys of articles too old for anything to join them.
 
         Articles, alerts and deliveries are the product's history and are kept; the source
         state (last run, failures in a row) lives in ``sources`` and is not affected.
@@ -296,5 +299,7 @@ class Store:
                         seen_urls.c.seen_at < cutoff, seen_urls.c.article_id.is_(None)
                     )
                 ).rowcount,
+                # Nothing new joins an article this old: its band keys only cost space.
+                "story_bands": prune_bands(conn, utcnow() - 2 * WINDOW),
             }
         return removed

@@ -30,6 +30,11 @@ from pipelines.store.schema import (
     schema_version,
     seen_urls,
     sources,
+    stories,
+    story_alerts,
+    story_articles,
+    story_bands,
+    story_outlets,
     utcnow,
 )
 
@@ -52,11 +57,17 @@ def _channel_leases(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_leases])
 
 
+def _stories(conn: Connection) -> None:
+    tables = [stories, story_articles, story_bands, story_alerts, story_outlets]
+    metadata.create_all(conn, tables=tables)
+
+
 # Append-only: version N is MIGRATIONS[N - 1]; a released one never changes.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _crawl_tables,
     _delivery_tables,
     _channel_leases,
+    _stories,
 ]
 
 

@@ -6,6 +6,7 @@ that mention "quận Hai Bà Trưng", each with its hit, alert and one delivery 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,13 @@ from pipelines.store.schema import deliveries
 __all__ = ["HOSTILE_TITLE", "Clock", "new_store", "record_alerts", "set_times"]
 
 HOSTILE_TITLE = '<script>alert(1)</script> @everyone *đậm* <b>quận</b> & "Hai Bà Trưng" <!channel>'
+
+
+SYLLABLES = (
+    "cầu đường trường học chợ công viên nhà văn hóa bệnh viện ngõ phố hồ nước cây xanh bãi xe "
+    "trạm điện cống thoát nước vỉa hè đèn chiếu sáng sân chơi thư viện nhà tập thể ký túc xá "
+    "bến xe ga tàu nhà máy kho hàng rạp hát sân vận động"
+).split()
 
 
 def record_alerts(
@@ -35,9 +43,12 @@ def record_alerts(
     """Record ``count`` articles matching ``watch``; returns their article ids."""
     ids: list[int] = []
     for n in range(start, start + count):
+        # Each article a different piece of news (made of its own words), or the copies
+        # would be grouped into one story and alert once.
+        words = random.Random(n).choices(SYLLABLES, k=80)
         text = (
             f"Sáng nay, UBND quận Hai Bà Trưng họp bàn về dự án số {n}. "
-            "Người dân phường Bạch Mai góp ý kiến."
+            f"Người dân phường Bạch Mai góp ý kiến: {' '.join(words)}."
         )
         begin = text.index("quận Hai Bà Trưng")
         hit = HitRecord(

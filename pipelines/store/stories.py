@@ -1,0 +1,154 @@
+"""Story state in the store: the story of each new article, and the stories of a period.
+
+An article's candidates are the articles within the time window that share an LSH band
+key with it (one indexed lookup on ``story_bands``); :func:`pipelines.stories.decide.decide`
+picks the story, and the article's fingerprint, story and reason are written in the same
+transaction as the article. Nothing lives only in memory: a restart, or another crawl
+process, finds the same stories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from pipelines.stories.decide import WINDOW, Decision, Neighbour, decide
+from pipelines.stories.fingerprint import Fingerprint
+from pipelines.store.schema import stories, story_articles, story_bands
+
+__all__ = ["StoryPlace", "assign_story", "candidates", "prune_bands", "story_ids", "story_key"]
+
+
+def story_key(first_url: str) -> str:
+    """The public id of the story an article starts (``st_`` + 16 hex digits)."""
+    return "st_" + hashlib.sha256(first_url.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class StoryPlace:
+    """The story an article was put in, and why."""
+
+    story_id: int
+    key: str
+    first_seen: datetime
+    articles: int
+    decision: Decision
+
+    @property
+    def started(self) -> bool:
+        """Whether the article started the story."""
+        return self.decision.story is None
+
+
+def candidates(
+    conn: Connection, fingerprint: Fingerprint, at: datetime, window: timedelta = WINDOW
+) -> list[Neighbour]:
+    """The stored articles within ``window`` of ``at`` that share a band with the article."""
+    sharing = select(story_bands.c.article_id).where(story_bands.c.band.in_(fingerprint.bands))
+    rows = conn.execute(
+        select(
+            story_articles.c.article_id,
+            stories.c.key,
+            story_articles.c.at,
+            story_articles.c.source,
+            story_articles.c.signature,
+            story_articles.c.size,
+            story_articles.c.numbers,
+        )
+        .join(stories, stories.c.id == story_articles.c.story_id)
+        .where(
+            story_articles.c.article_id.in_(sharing),
+            story_articles.c.at >= at - window,
+            story_articles.c.at <= at + window,
+        )
+    ).all()
+    return [
+        Neighbour(
+            row.article_id,
+            row.key,
+            row.at,
+            row.source,
+            Fingerprint.from_stored(row.signature, row.size, row.numbers),
+        )
+        for row in rows
+    ]
+
+
+def assign_story(
+    conn: Connection,
+    article_id: int,
+    url: str,
+    source: str,
+    at: datetime,
+    fingerprint: Fingerprint,
+    window: timedelta = WINDOW,
+) -> StoryPlace:
+    """Put a just-stored article in its story (a new one when nothing is near enough)."""
+    decision = decide(fingerprint, at, candidates(conn, fingerprint, at, window), window)
+    if decision.story is None:
+        key = story_key(url)
+        story_id = int(
+            conn.execute(
+                insert(stories)
+                .values(key=key, first_article_id=article_id, first_seen=at, last_seen=at)
+                .returning(stories.c.id)
+            ).scalar_one()
+        )
+    else:
+        key = decision.story
+        row = conn.execute(
+            select(stories.c.id, stories.c.first_seen, stories.c.last_seen).where(
+                stories.c.key == key
+            )
+        ).one()
+        story_id = int(row.id)
+        conn.execute(
+            update(stories)
+            .where(stories.c.id == story_id)
+            .values(
+                articles=stories.c.articles + 1,
+                first_seen=min(row.first_seen, at),
+                last_seen=max(row.last_seen, at),
+            )
+        )
+    nearest = decision.nearest
+    conn.execute(
+        insert(story_articles).values(
+            article_id=article_id,
+            story_id=story_id,
+            at=at,
+            source=source,
+            signature=fingerprint.signature_bytes(),
+            size=fingerprint.size,
+            numbers=fingerprint.numbers_text(),
+            nearest_article_id=nearest.article if nearest else None,
+            similarity=decision.similarity if nearest else None,
+            reason=decision.reason,
+        )
+    )
+    conn.execute(
+        insert(story_bands),
+        [{"band": band, "article_id": article_id} for band in dict.fromkeys(fingerprint.bands)],
+    )
+    row = conn.execute(
+        select(stories.c.first_seen, stories.c.articles).where(stories.c.id == story_id)
+    ).one()
+    return StoryPlace(story_id, key, row.first_seen, row.articles, decision)
+
+
+def prune_bands(conn: Connection, before: datetime) -> int:
+    """Forget the band keys of articles older than ``before`` (nothing new can join them);
+    their stories and fingerprints stay. Returns how many band keys were deleted."""
+    old = select(story_articles.c.article_id).where(story_articles.c.at < before)
+    result = conn.execute(delete(story_bands).where(story_bands.c.article_id.in_(old)))
+    return int(result.rowcount or 0)
+
+
+def story_ids(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
+    """The database ids of stories by public key."""
+    rows = conn.execute(select(stories.c.key, stories.c.id).where(stories.c.key.in_(keys)))
+    return {row.key: row.id for row in rows}
