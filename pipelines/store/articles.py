@@ -22,7 +22,6 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from pipelines.errors import StoreError
-from pipelines.stories.fingerprint import Fingerprint, fingerprint
 from pipelines.store.schema import (
     alerts,
     articles,
@@ -34,6 +33,7 @@ from pipelines.store.schema import (
     utcnow,
 )
 from pipelines.store.stories import StoryPlace, assign_story
+from pipelines.stories.fingerprint import Fingerprint, fingerprint
 
 __all__ = [
     "ArticleRecord",
@@ -240,9 +240,7 @@ def _record_match(
     _outlet(conn, match.watch, place.story_id, article.source, update_id)
 
 
-def _outlet(
-    conn: Connection, watch: str, story_id: int, source: str, alert_id: int | None
-) -> None:
+def _outlet(conn: Connection, watch: str, story_id: int, source: str, alert_id: int | None) -> None:
     conn.execute(
         insert(story_outlets).values(
             watch=watch, story_id=story_id, source=source, alert_id=alert_id

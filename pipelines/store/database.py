@@ -28,7 +28,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipelines.errors import StoreError
-from pipelines.stories.decide import WINDOW
 from pipelines.store import migrations
 from pipelines.store.articles import (
     ArticleRecord,
@@ -38,7 +37,6 @@ from pipelines.store.articles import (
     new_id,
     record,
 )
-from pipelines.store.stories import prune_bands
 from pipelines.store.schema import (
     articles,
     delivery_attempts,
@@ -48,6 +46,8 @@ from pipelines.store.schema import (
     sources,
     utcnow,
 )
+from pipelines.store.stories import prune_bands
+from pipelines.stories.decide import WINDOW
 
 __all__ = ["Store"]
 

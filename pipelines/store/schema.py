@@ -205,9 +205,7 @@ stories = Table(
 story_articles = Table(
     "story_articles",
     metadata,
-    Column(
-        "article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
     # the clock of the time window: published, or fetched when the page gave no date
     Column("at", UTCDateTime, nullable=False, index=True),

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from pipelines.store.schema import stories, story_articles, story_bands
 from pipelines.stories.decide import WINDOW, Decision, Neighbour, decide
 from pipelines.stories.fingerprint import Fingerprint
-from pipelines.store.schema import stories, story_articles, story_bands
 
 __all__ = ["StoryPlace", "assign_story", "candidates", "prune_bands", "story_ids", "story_key"]
 
@@ -134,10 +134,10 @@ def assign_story(
         insert(story_bands),
         [{"band": band, "article_id": article_id} for band in dict.fromkeys(fingerprint.bands)],
     )
-    row = conn.execute(
+    now_row = conn.execute(
         select(stories.c.first_seen, stories.c.articles).where(stories.c.id == story_id)
     ).one()
-    return StoryPlace(story_id, key, row.first_seen, row.articles, decision)
+    return StoryPlace(story_id, key, now_row.first_seen, now_row.articles, decision)
 
 
 def prune_bands(conn: Connection, before: datetime) -> int:

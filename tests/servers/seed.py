@@ -26,7 +26,7 @@ SYLLABLES = (
     "cầu đường trường học chợ công viên nhà văn hóa bệnh viện ngõ phố hồ nước cây xanh bãi xe "
     "trạm điện cống thoát nước vỉa hè đèn chiếu sáng sân chơi thư viện nhà tập thể ký túc xá "
     "bến xe ga tàu nhà máy kho hàng rạp hát sân vận động"
-).split()
+).split(" ")
 
 
 def record_alerts(
