@@ -22,11 +22,12 @@ __all__ = ["HOSTILE_TITLE", "Clock", "new_store", "record_alerts", "set_times"]
 HOSTILE_TITLE = '<script>alert(1)</script> @everyone *đậm* <b>quận</b> & "Hai Bà Trưng" <!channel>'
 
 
-SYLLABLES = (
+_WORDS = (
     "cầu đường trường học chợ công viên nhà văn hóa bệnh viện ngõ phố hồ nước cây xanh bãi xe "
     "trạm điện cống thoát nước vỉa hè đèn chiếu sáng sân chơi thư viện nhà tập thể ký túc xá "
     "bến xe ga tàu nhà máy kho hàng rạp hát sân vận động"
-).split(" ")
+)
+SYLLABLES = _WORDS.split(" ")
 
 
 def record_alerts(
