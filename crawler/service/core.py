@@ -322,6 +322,10 @@ class Service:
         try:
             removed = await asyncio.to_thread(self.store.prune_history, HISTORY_DAYS)
             log.info("pruned history older than %d days: %s", HISTORY_DAYS, removed)
+            keep = {s.name: s.keep for s in self.config.sources if s.keep > 0}
+            if keep:
+                articles = await asyncio.to_thread(self.store.prune_articles, keep)
+                log.info("pruned %d articles past their sources' keep", articles)
         except Exception:
             log.exception("pruning old history failed")
 

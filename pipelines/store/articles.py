@@ -29,10 +29,12 @@ from pipelines.store.schema import (
     hits,
     seen_urls,
     story_alerts,
+    story_articles,
     story_outlets,
     utcnow,
 )
-from pipelines.store.stories import StoryPlace, assign_story
+from pipelines.store.search import write_index
+from pipelines.store.stories import assign_story
 from pipelines.stories.fingerprint import Fingerprint, fingerprint
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "message_id_for",
     "new_id",
     "record",
+    "record_alert",
 ]
 
 
@@ -163,6 +166,7 @@ def record(
             )
     except IntegrityError:
         return RecordResult(article_id=None, stored=False, duplicate_of=article.url)
+    write_index(conn, article_id, article.text)
     mark_seen(conn, article.url, article_id)
     if article.fetched_url and article.fetched_url != article.url:
         mark_seen(conn, article.fetched_url, article_id)
@@ -178,8 +182,33 @@ def record(
         article_id=article_id, stored=True, story=place.key, story_reason=place.decision.reason
     )
     for match in matches:
-        _record_match(conn, article, article_id, match, place, now, result)
+        _record_match(conn, article, article_id, match, place.story_id, now, result)
     return result
+
+
+def record_alert(
+    conn: Connection, article_url: str, article_id: int, match: MatchRecord, now: datetime
+) -> bool:
+    """Alert a stored article for one more watch (a backfill); False if that alert exists.
+
+    Its deliveries carry the ids a live alert would have had, so a receiver can never be
+    sent the same alert twice, whichever path made it.
+    """
+    placed = conn.execute(
+        select(story_articles.c.story_id, story_articles.c.source).where(
+            story_articles.c.article_id == article_id
+        )
+    ).first()
+    source = placed.source if placed else ""
+    stub = ArticleRecord(url=article_url, source=source, title="", text="")
+    story_id = placed.story_id if placed else None
+    result = RecordResult(article_id, True)
+    try:
+        with conn.begin_nested():
+            _record_match(conn, stub, article_id, match, story_id, now, result)
+    except IntegrityError:
+        return False
+    return match.watch not in result.grouped
 
 
 def _record_match(
@@ -187,7 +216,7 @@ def _record_match(
     article: ArticleRecord,
     article_id: int,
     match: MatchRecord,
-    place: StoryPlace,
+    story_id: int | None,
     now: datetime,
     result: RecordResult,
 ) -> None:
@@ -208,19 +237,20 @@ def _record_match(
                 for h in match.hits
             ],
         )
+    if story_id is None:  # an article stored before stories existed (a backfill)
+        _alert(conn, article, article_id, match, match.channels, now, result)
+        return
     first = conn.execute(
         select(story_alerts.c.alert_id).where(
-            story_alerts.c.watch == match.watch, story_alerts.c.story_id == place.story_id
+            story_alerts.c.watch == match.watch, story_alerts.c.story_id == story_id
         )
     ).first()
     if first is None:
         alert_id = _alert(conn, article, article_id, match, match.channels, now, result)
         conn.execute(
-            insert(story_alerts).values(
-                watch=match.watch, story_id=place.story_id, alert_id=alert_id
-            )
+            insert(story_alerts).values(watch=match.watch, story_id=story_id, alert_id=alert_id)
         )
-        _outlet(conn, match.watch, place.story_id, article.source, alert_id)
+        _outlet(conn, match.watch, story_id, article.source, alert_id)
         return
     # The story has alerted this watch already: the hits are kept (search, "why"), and only
     # a new outlet may send a story.updated event, to the channels that asked for one.
@@ -228,7 +258,7 @@ def _record_match(
     seen = conn.execute(
         select(story_outlets.c.alert_id).where(
             story_outlets.c.watch == match.watch,
-            story_outlets.c.story_id == place.story_id,
+            story_outlets.c.story_id == story_id,
             story_outlets.c.source == article.source,
         )
     ).first()
@@ -237,7 +267,7 @@ def _record_match(
     update_id = None
     if match.updates:
         update_id = _alert(conn, article, article_id, match, match.updates, now, result)
-    _outlet(conn, match.watch, place.story_id, article.source, update_id)
+    _outlet(conn, match.watch, story_id, article.source, update_id)
 
 
 def _outlet(conn: Connection, watch: str, story_id: int, source: str, alert_id: int | None) -> None:

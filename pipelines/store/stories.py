@@ -14,13 +14,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from pipelines.store.schema import stories, story_articles, story_bands
+from pipelines.store.schema import (
+    alerts,
+    articles,
+    stories,
+    story_alerts,
+    story_articles,
+    story_bands,
+    story_outlets,
+)
 from pipelines.stories.decide import WINDOW, Decision, Neighbour, decide
-from pipelines.stories.fingerprint import Fingerprint
+from pipelines.stories.fingerprint import Fingerprint, fingerprint
 
-__all__ = ["StoryPlace", "assign_story", "candidates", "prune_bands", "story_ids", "story_key"]
+__all__ = [
+    "StoryPlace",
+    "adopt_stored_articles",
+    "assign_story",
+    "candidates",
+    "prune_bands",
+    "story_ids",
+    "story_key",
+]
 
 
 def story_key(first_url: str) -> str:
@@ -152,3 +168,63 @@ def story_ids(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
     """The database ids of stories by public key."""
     rows = conn.execute(select(stories.c.key, stories.c.id).where(stories.c.key.in_(keys)))
     return {row.key: row.id for row in rows}
+
+
+def adopt_stored_articles(conn: Connection, chunk: int = 500) -> int:
+    """Put every stored article that has no story into one, oldest first, and make the
+    first alert of each (watch, story) that story's alert (the migration to stories).
+    Returns how many articles were placed."""
+    when = func.coalesce(articles.c.published, articles.c.fetched_at)
+    placed = select(story_articles.c.article_id)
+    ids = list(
+        conn.execute(
+            select(articles.c.id).where(articles.c.id.not_in(placed)).order_by(when, articles.c.id)
+        ).scalars()
+    )
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        rows = {
+            row.id: row
+            for row in conn.execute(
+                select(
+                    articles.c.id,
+                    articles.c.url,
+                    articles.c.source,
+                    articles.c.title,
+                    articles.c.text,
+                    articles.c.published,
+                    articles.c.fetched_at,
+                ).where(articles.c.id.in_(part))
+            )
+        }
+        for article_id in part:
+            row = rows[article_id]
+            at = row.published or row.fetched_at
+            assign_story(
+                conn, article_id, row.url, row.source, at, fingerprint(row.title, row.text)
+            )
+    _adopt_alerts(conn)
+    return len(ids)
+
+
+def _adopt_alerts(conn: Connection) -> None:
+    alerted: set[tuple[str, int]] = set()
+    outlets: set[tuple[str, int, str]] = set()
+    rows = conn.execute(
+        select(alerts.c.id, alerts.c.watch, story_articles.c.story_id, story_articles.c.source)
+        .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
+        .order_by(alerts.c.created_at, alerts.c.id)
+    ).all()
+    for row in rows:
+        if (row.watch, row.story_id) not in alerted:
+            alerted.add((row.watch, row.story_id))
+            conn.execute(
+                insert(story_alerts).values(watch=row.watch, story_id=row.story_id, alert_id=row.id)
+            )
+        if (row.watch, row.story_id, row.source) not in outlets:
+            outlets.add((row.watch, row.story_id, row.source))
+            conn.execute(
+                insert(story_outlets).values(
+                    watch=row.watch, story_id=row.story_id, source=row.source, alert_id=row.id
+                )
+            )

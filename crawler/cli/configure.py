@@ -1,0 +1,44 @@
+"""Commands that set newswatch up: ``check-config`` and ``discover``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crawler.cli.common import command, config_of
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command(
+        sub,
+        "check-config",
+        cmd_check_config,
+        "validate and lint the configuration",
+        "Validate the three YAML files; errors as FILE:LINE: PATH: message, exit 2.",
+    )
+    disc = command(sub, "discover", cmd_discover, "print a sources.yaml entry for a site")
+    disc.add_argument("url", metavar="URL")
+    disc.add_argument("--name", help="the source name to print (default: from the host)")
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = config_of(args)
+    for problem in config.warnings:
+        print(problem.render(), file=sys.stderr)
+    enabled = ", ".join(config.channels) or "none"
+    print(
+        f"{args.config}: OK — {len(config.sources)} sources, {len(config.watches)} watches, "
+        f"channels enabled: {enabled}"
+    )
+    for name, why in config.disabled_channels.items():
+        print(f"  channel {name} disabled: {why}")
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from crawler.onboard import discover_source
+
+    print(discover_source(args.url, name=args.name))
+    return 0
