@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines.deliver.render import (
     Message,
+    also_in,
     highlight,
     html_escape,
     human_time,
@@ -53,7 +54,12 @@ def chat_text(message: Message, markup: ChatMarkup, limit: int) -> str:
         meta = " · ".join(esc(p) for p in (item.source, when) if p)
         snippet = highlight(item.snippet, item.hits, esc, markup.bold)
         title = markup.link(esc(item.url), esc(one_line(item.title)))
-        block = f"{markup.bell} {esc(item.label)}\n{title}\n{meta}\n{snippet}"
+        label = esc(item.label)
+        if item.story and item.story.update:
+            label += " · cập nhật / update"
+        block = f"{markup.bell} {label}\n{title}\n{meta}\n{snippet}"
+        if others := also_in(item):
+            block += f"\n{esc('Cũng có ở / also in: ' + others)}"
         if sum(len(x) + 2 for x in lines) + len(block) > limit:
             lines.append(f"… (+{len(message.items) - n})")
             break

@@ -12,12 +12,12 @@ except a ``story.updated`` event for a new outlet on the channels that want one.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +38,7 @@ from pipelines.store.stories import assign_story
 from pipelines.stories.fingerprint import Fingerprint, fingerprint
 
 __all__ = [
+    "UPDATE_GAP",
     "ArticleRecord",
     "HitRecord",
     "MatchRecord",
@@ -48,6 +49,10 @@ __all__ = [
     "record",
     "record_alert",
 ]
+
+
+#: The least time between two ``story.updated`` events of one (watch, story) on one channel.
+UPDATE_GAP = timedelta(minutes=10)
 
 
 def message_id_for(watch: str, article_url: str, channel: str) -> str:
@@ -266,8 +271,26 @@ def _record_match(
         return
     update_id = None
     if match.updates:
-        update_id = _alert(conn, article, article_id, match, match.updates, now, result)
+        due = {c: _update_due(conn, match.watch, story_id, c, now) for c in match.updates}
+        update_id = _alert(conn, article, article_id, match, match.updates, now, result, due)
     _outlet(conn, match.watch, story_id, article.source, update_id)
+
+
+def _update_due(
+    conn: Connection, watch: str, story_id: int, channel: str, now: datetime
+) -> datetime:
+    # A story picked up by ten outlets within minutes is one update every UPDATE_GAP per
+    # channel, not ten pings at once: each waits for the previous one's slot (none is dropped).
+    last = conn.execute(
+        select(func.max(deliveries.c.next_attempt))
+        .join(story_outlets, story_outlets.c.alert_id == deliveries.c.alert_id)
+        .where(
+            story_outlets.c.watch == watch,
+            story_outlets.c.story_id == story_id,
+            deliveries.c.channel == channel,
+        )
+    ).scalar()
+    return max(now, last + UPDATE_GAP) if last is not None else now
 
 
 def _outlet(conn: Connection, watch: str, story_id: int, source: str, alert_id: int | None) -> None:
@@ -286,6 +309,7 @@ def _alert(
     channels: Sequence[str],
     now: datetime,
     result: RecordResult,
+    due: Mapping[str, datetime] | None = None,
 ) -> int:
     alert_id = new_id(
         conn.execute(
@@ -306,7 +330,7 @@ def _alert(
                 channel=channel,
                 status="pending",
                 attempts=0,
-                next_attempt=now,
+                next_attempt=due[channel] if due else now,
                 message_id=message_id_for(match.watch, article.url, channel),
                 created_at=now,
             )
