@@ -13,8 +13,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from pipelines.store.schema import (
     alerts,
@@ -63,38 +64,69 @@ class StoryPlace:
         return self.decision.story is None
 
 
+# Built once: compiling a statement (and coercing 64 band keys into it) would cost more
+# than running it; the expanding bind parameter takes the keys as one list.
+_CANDIDATES = (
+    select(
+        story_articles.c.article_id,
+        story_articles.c.at,
+        story_articles.c.source,
+        story_articles.c.signature,
+        story_articles.c.size,
+        story_articles.c.numbers,
+        stories.c.id.label("story_id"),
+        stories.c.key,
+        stories.c.first_seen,
+        stories.c.last_seen,
+        stories.c.articles,
+    )
+    .join(stories, stories.c.id == story_articles.c.story_id)
+    .where(
+        story_articles.c.article_id.in_(
+            select(story_bands.c.article_id).where(
+                story_bands.c.band.in_(bindparam("bands", expanding=True))
+            )
+        ),
+        story_articles.c.at >= bindparam("since"),
+        story_articles.c.at <= bindparam("until"),
+    )
+)
+_NEW_STORY = insert(stories).returning(stories.c.id)
+_GROW_STORY = (
+    update(stories)
+    .where(stories.c.id == bindparam("story"))
+    .values(
+        articles=stories.c.articles + 1,
+        first_seen=bindparam("first_seen"),
+        last_seen=bindparam("last_seen"),
+    )
+)
+_MEMBER = insert(story_articles)
+_BANDS = insert(story_bands)
+
+
+def _candidate_rows(
+    conn: Connection, fingerprint: Fingerprint, at: datetime, window: timedelta
+) -> list[Any]:
+    params = {"bands": fingerprint.bands, "since": at - window, "until": at + window}
+    return list(conn.execute(_CANDIDATES, params).all())
+
+
 def candidates(
     conn: Connection, fingerprint: Fingerprint, at: datetime, window: timedelta = WINDOW
 ) -> list[Neighbour]:
     """The stored articles within ``window`` of ``at`` that share a band with the article."""
-    sharing = select(story_bands.c.article_id).where(story_bands.c.band.in_(fingerprint.bands))
-    rows = conn.execute(
-        select(
-            story_articles.c.article_id,
-            stories.c.key,
-            story_articles.c.at,
-            story_articles.c.source,
-            story_articles.c.signature,
-            story_articles.c.size,
-            story_articles.c.numbers,
-        )
-        .join(stories, stories.c.id == story_articles.c.story_id)
-        .where(
-            story_articles.c.article_id.in_(sharing),
-            story_articles.c.at >= at - window,
-            story_articles.c.at <= at + window,
-        )
-    ).all()
-    return [
-        Neighbour(
-            row.article_id,
-            row.key,
-            row.at,
-            row.source,
-            Fingerprint.from_stored(row.signature, row.size, row.numbers),
-        )
-        for row in rows
-    ]
+    return [_neighbour(row) for row in _candidate_rows(conn, fingerprint, at, window)]
+
+
+def _neighbour(row: Any) -> Neighbour:
+    return Neighbour(
+        row.article_id,
+        row.key,
+        row.at,
+        row.source,
+        Fingerprint.from_stored(row.signature, row.size, row.numbers),
+    )
 
 
 def assign_story(
@@ -107,56 +139,37 @@ def assign_story(
     window: timedelta = WINDOW,
 ) -> StoryPlace:
     """Put a just-stored article in its story (a new one when nothing is near enough)."""
-    decision = decide(fingerprint, at, candidates(conn, fingerprint, at, window), window)
+    rows = _candidate_rows(conn, fingerprint, at, window)
+    decision = decide(fingerprint, at, [_neighbour(row) for row in rows], window)
     if decision.story is None:
-        key = story_key(url)
-        story_id = int(
-            conn.execute(
-                insert(stories)
-                .values(key=key, first_article_id=article_id, first_seen=at, last_seen=at)
-                .returning(stories.c.id)
-            ).scalar_one()
-        )
+        key, first_seen, count = story_key(url), at, 1
+        new = {"key": key, "first_article_id": article_id, "first_seen": at, "last_seen": at}
+        story_id = int(conn.execute(_NEW_STORY, new).scalar_one())
     else:
         key = decision.story
-        row = conn.execute(
-            select(stories.c.id, stories.c.first_seen, stories.c.last_seen).where(
-                stories.c.key == key
-            )
-        ).one()
-        story_id = int(row.id)
+        story = next(row for row in rows if row.key == key)
+        story_id, first_seen, count = story.story_id, min(story.first_seen, at), story.articles + 1
+        last_seen = max(story.last_seen, at)
         conn.execute(
-            update(stories)
-            .where(stories.c.id == story_id)
-            .values(
-                articles=stories.c.articles + 1,
-                first_seen=min(row.first_seen, at),
-                last_seen=max(row.last_seen, at),
-            )
+            _GROW_STORY, {"story": story_id, "first_seen": first_seen, "last_seen": last_seen}
         )
     nearest = decision.nearest
-    conn.execute(
-        insert(story_articles).values(
-            article_id=article_id,
-            story_id=story_id,
-            at=at,
-            source=source,
-            signature=fingerprint.signature_bytes(),
-            size=fingerprint.size,
-            numbers=fingerprint.numbers_text(),
-            nearest_article_id=nearest.article if nearest else None,
-            similarity=decision.similarity if nearest else None,
-            reason=decision.reason,
-        )
-    )
-    conn.execute(
-        insert(story_bands),
-        [{"band": band, "article_id": article_id} for band in dict.fromkeys(fingerprint.bands)],
-    )
-    now_row = conn.execute(
-        select(stories.c.first_seen, stories.c.articles).where(stories.c.id == story_id)
-    ).one()
-    return StoryPlace(story_id, key, now_row.first_seen, now_row.articles, decision)
+    member = {
+        "article_id": article_id,
+        "story_id": story_id,
+        "at": at,
+        "source": source,
+        "signature": fingerprint.signature_bytes(),
+        "size": fingerprint.size,
+        "numbers": fingerprint.numbers_text(),
+        "nearest_article_id": nearest.article if nearest else None,
+        "similarity": decision.similarity if nearest else None,
+        "reason": decision.reason,
+    }
+    conn.execute(_MEMBER, member)
+    keys = dict.fromkeys(fingerprint.bands)
+    conn.execute(_BANDS, [{"band": band, "article_id": article_id} for band in keys])
+    return StoryPlace(story_id, key, first_seen, count, decision)
 
 
 def prune_bands(conn: Connection, before: datetime) -> int:
