@@ -239,3 +239,29 @@ def _survive_a_dropped_connection(database_url: str) -> None:
         assert conn.execute(select(func.count()).select_from(deliveries)).scalar() == 4
     admin.dispose()
     store.close()
+
+
+def test_new_and_changed_watches_are_named_once_with_how_to_backfill(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pipelines.match.rules import parse_watch
+    from pipelines.store.backfill import note_watch_changes, watch_changes
+
+    store = _store(database_url)
+    hbt = parse_watch("hbt", {"any": ["quận Hai Bà Trưng"]})
+    phong = parse_watch("phong", {"any": ["Nguyễn Văn Phong"]})
+    note_watch_changes(store, [hbt, phong])  # the first start: nothing to compare with
+    assert "backfill" not in caplog.text
+    relabelled = parse_watch("hbt", {"any": ["quận Hai Bà Trưng"], "label": "HBT"})
+    widened = parse_watch("phong", {"any": ["Nguyễn Văn Phong", "ông Phong"]})
+    added = parse_watch("bach-mai", {"any": ["phường Bạch Mai"]})
+    assert watch_changes(store, [relabelled, widened, added]) == {
+        "phong": "changed",
+        "bach-mai": "new",
+    }
+    with caplog.at_level("INFO"):
+        note_watch_changes(store, [relabelled, widened, added])
+    assert "newswatch backfill --watch phong --since 30d" in caplog.text
+    assert "watch bach-mai is new" in caplog.text and "watch hbt" not in caplog.text
+    assert watch_changes(store, [relabelled, widened, added]) == {}  # said once
+    store.close()

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from crawler.cli.common import command, config_of
+from crawler.config import Config
+from pipelines.errors import NewswatchError
 
 __all__ = ["register"]
 
@@ -34,7 +36,30 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     )
     for name, why in config.disabled_channels.items():
         print(f"  channel {name} disabled: {why}")
+    for line in _backfill_hints(args, config):
+        print(f"  {line}")
     return 0
+
+
+def _backfill_hints(args: argparse.Namespace, config: Config) -> list[str]:
+    """Backfill hints for watches that are new or changed since the service last loaded
+    them -- when there is a store to compare with (check-config never creates one)."""
+    from pipelines.store.backfill import backfill_hint, watch_changes
+    from pipelines.store.database import Store
+
+    if not args.database and not (args.data / "newswatch.db").is_file():
+        return []
+    try:
+        store = Store.open(args.database, args.data)
+    except NewswatchError:
+        return []
+    try:
+        changes = watch_changes(store, config.watches)
+    except Exception:  # an unreachable or older database: nothing to compare with
+        return []
+    finally:
+        store.close()
+    return [backfill_hint(name, state) for name, state in changes.items()]
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

@@ -47,6 +47,7 @@ from crawler.service.schedule import SourceJobs, add_chores, first_runs
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
 from pipelines.errors import ConfigError
+from pipelines.store.backfill import note_watch_changes
 from pipelines.store.database import Store
 from pipelines.store.schema import sources, utcnow
 
@@ -181,6 +182,7 @@ class Service:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.jobs = SourceJobs(self.scheduler, self._crawl_job)
         self._apply_sources(self.config, catch_up=True)
+        note_watch_changes(self.store, self.config.watches)
         add_chores(
             self.scheduler, self._alarm_job, self._housekeeping_job, self.options.alarm_every
         )
@@ -256,6 +258,7 @@ class Service:
         add_secrets(secrets_from_config(config.config_dir))
         self.config = config
         self._apply_sources(config, catch_up=False)
+        await asyncio.to_thread(note_watch_changes, self.store, config.watches)
         if self.dispatcher is not None:
             await asyncio.to_thread(self.dispatcher.stop, 30.0)
             self.dispatcher = None

@@ -8,20 +8,30 @@ exists -- from a crawl or from an earlier backfill -- is never made again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 
 from pipelines.match.matcher import Matcher, WatchMatch
 from pipelines.match.watch import Watch
 from pipelines.store.articles import HitRecord, MatchRecord, record_alert
 from pipelines.store.database import Store
-from pipelines.store.schema import alerts, articles, utcnow
+from pipelines.store.schema import alerts, articles, utcnow, watch_versions
 from pipelines.store.search import title_length
 
-__all__ = ["BackfillReport", "Backfilled", "backfill"]
+__all__ = [
+    "BackfillReport",
+    "Backfilled",
+    "backfill",
+    "backfill_hint",
+    "note_watch_changes",
+    "watch_changes",
+]
+
+log = logging.getLogger(__name__)
 
 _BATCH = 200
 
@@ -139,3 +149,51 @@ def backfill(
 
 def _existing(found: Backfilled) -> Backfilled:
     return Backfilled(**{**found.__dict__, "exists": True})
+
+
+def watch_changes(store: Store, watches: Sequence[Watch]) -> dict[str, str]:
+    """Watches that are ``new`` or ``changed`` since the service last loaded them (empty
+    when it never ran on this database: then there is no "since")."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(watch_versions.c.name, watch_versions.c.fingerprint))
+        known = {name: fingerprint for name, fingerprint in rows}
+    if not known:
+        return {}
+    out: dict[str, str] = {}
+    for watch in watches:
+        before = known.get(watch.name)
+        if before is None:
+            out[watch.name] = "new"
+        elif before != watch.fingerprint:
+            out[watch.name] = "changed"
+    return out
+
+
+def backfill_hint(name: str, state: str) -> str:
+    """How to backfill one new or changed watch, in one line."""
+    return (
+        f"watch {name} is {state}: it sees articles from now on; "
+        f"`newswatch backfill --watch {name} --since 30d` lists what it would have alerted "
+        "in the archive (add --send to alert them)"
+    )
+
+
+def note_watch_changes(store: Store, watches: Sequence[Watch]) -> None:
+    """Log a backfill hint per new or changed watch, then remember the watches as loaded.
+    Never raises: a hint is not worth stopping the service for."""
+    try:
+        for name, state in watch_changes(store, watches).items():
+            log.info("%s", backfill_hint(name, state))
+        now = utcnow()
+        with store.begin() as conn:
+            conn.execute(delete(watch_versions))
+            if watches:
+                conn.execute(
+                    insert(watch_versions),
+                    [
+                        {"name": w.name, "fingerprint": w.fingerprint, "seen_at": now}
+                        for w in watches
+                    ],
+                )
+    except Exception:
+        log.exception("could not compare the watches with the ones loaded last time")

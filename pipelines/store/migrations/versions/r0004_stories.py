@@ -1,7 +1,7 @@
 """Stories: every article's story, its fingerprint and LSH band keys; alerts per story.
 
-Revision ID: 0003_stories
-Revises: 0002_search
+Revision ID: 0004_stories
+Revises: 0003_watch_versions
 
 The tables are written out here as they are at this revision. The articles already stored
 are put into stories in the order they were published (or fetched), exactly as the crawl
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_stories"
-down_revision = "0002_search"
+revision = "0004_stories"
+down_revision = "0003_watch_versions"
 branch_labels = None
 depends_on = None
 
