@@ -102,7 +102,6 @@ _GROW_STORY = (
     )
 )
 _MEMBER = insert(story_articles)
-_BANDS = insert(story_bands)
 
 
 def _candidate_rows(
@@ -167,16 +166,22 @@ def assign_story(
         "reason": decision.reason,
     }
     conn.execute(_MEMBER, member)
-    keys = dict.fromkeys(fingerprint.bands)
-    conn.execute(_BANDS, [{"band": band, "article_id": article_id} for band in keys])
+    # 64 plain integer rows: straight to the driver (SQLAlchemy's per-row parameter handling
+    # would cost more than SQLite's inserts).
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO story_bands (band, article_id) VALUES ({marker}, {marker})",
+        [(band, article_id) for band in dict.fromkeys(fingerprint.bands)],
+    )
     return StoryPlace(story_id, key, first_seen, count, decision)
 
 
 def prune_bands(conn: Connection, before: datetime) -> int:
-    """Forget the band keys of articles older than ``before`` (nothing new can join them);
-    their stories and fingerprints stay. Returns how many band keys were deleted."""
-    old = select(story_articles.c.article_id).where(story_articles.c.at < before)
-    result = conn.execute(delete(story_bands).where(story_bands.c.article_id.in_(old)))
+    """Forget the band keys of articles older than ``before`` (nothing new can join them)
+    and of deleted articles; their stories and fingerprints stay. Returns how many band
+    keys were deleted."""
+    recent = select(story_articles.c.article_id).where(story_articles.c.at >= before)
+    result = conn.execute(delete(story_bands).where(story_bands.c.article_id.not_in(recent)))
     return int(result.rowcount or 0)
 
 

@@ -40,8 +40,11 @@ def record_alerts(
     title: str | None = None,
     start: int = 0,
     published: datetime | None = None,
+    source: str = "tuoitrethudo",
 ) -> list[int]:
-    """Record ``count`` articles matching ``watch``; returns their article ids."""
+    """Record ``count`` articles matching ``watch``; returns their article ids. Another
+    ``source`` with the same ``start`` records copies of the same news from that outlet
+    (they join the first outlet's stories and alert nothing)."""
     ids: list[int] = []
     for n in range(start, start + count):
         # Each article a different piece of news (made of its own words), or the copies
@@ -60,8 +63,8 @@ def record_alerts(
             snippet=text[: begin + 40],
         )
         article = ArticleRecord(
-            url=f"https://tuoitrethudo.vn/du-an-so-{n}-{watch}.html",
-            source="tuoitrethudo",
+            url=f"https://{source}.vn/du-an-so-{n}-{watch}.html",
+            source=source,
             title=title if title is not None else f"Quận Hai Bà Trưng khởi công dự án số {n}",
             text=text,
             published=published or datetime(2026, 11, 26, 2, 30, tzinfo=UTC),

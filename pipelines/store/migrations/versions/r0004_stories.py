@@ -58,14 +58,8 @@ def upgrade() -> None:
     op.create_table(
         "story_bands",
         sa.Column("band", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column(
-            "article_id",
-            sa.Integer,
-            sa.ForeignKey("story_articles.article_id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-            index=True,
-        ),
+        sa.Column("article_id", sa.Integer, primary_key=True, autoincrement=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "story_alerts",
