@@ -107,7 +107,7 @@ def test_an_email_update_replies_to_the_stories_first_alert() -> None:
     )
     assert email["In-Reply-To"] == "<nw_1@example.vn>"
     assert "<nw_1@example.vn>" in email["References"]
-    assert "Update (b)" in email["Subject"]
+    assert "Cập nhật (b)" in email["Subject"]
     assert webhook_payload(message)["type"] == "story.updated"
 
 
@@ -115,7 +115,9 @@ def test_a_digest_says_where_else_the_story_ran() -> None:
     outlets = ("hanoimoi", "kinhtedothi", "tuoitrethudo", "vnexpress", "dantri", "laodong")
     story = StoryRef("st_1", datetime(2026, 11, 2, 16, 10, tzinfo=UTC), 6, outlets)
     digest = Message("digest", "nw_d", items=(_item("tuoitrethudo", story),), reason="hourly")
-    assert "also in: hanoimoi, kinhtedothi, vnexpress, +2" in plain_text(digest)
+    assert "Cũng có ở: hanoimoi, kinhtedothi, vnexpress, +2" in plain_text(digest)
+    english = Message("digest", "nw_d", items=digest.items, reason="hourly", language="en")
+    assert "Also in: hanoimoi, kinhtedothi, vnexpress, +2" in plain_text(english)
     [entry] = webhook_payload(digest)["articles"]
     assert entry["story"] == {
         "id": "st_1",

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from crawler.cli import archive, common, configure, db, inspect, operate, queue, stories
+from crawler.cli import archive, common, configure, db, inspect, operate, queue, sources, stories
 from crawler.service.logs import setup_logging
 from pipelines.errors import ConfigError, NewswatchError
 
@@ -25,7 +25,16 @@ logger = logging.getLogger("newswatch")
 __all__ = ["COMMAND_MODULES", "main"]
 
 # In the order their commands appear in ``newswatch --help``.
-COMMAND_MODULES: list[ModuleType] = [configure, operate, inspect, queue, archive, stories, db]
+COMMAND_MODULES: list[ModuleType] = [
+    configure,
+    operate,
+    inspect,
+    queue,
+    sources,
+    archive,
+    stories,
+    db,
+]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -31,13 +31,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_match(args: argparse.Namespace) -> int:
     from pipelines.match.matcher import Matcher, explain, matches_to_json
-    from pipelines.match.text import canonicalize, document_text
+    from pipelines.match.text import article_document, canonicalize
 
     watches, warnings = load_watches_file(args.watches)
     for problem in warnings:
         print(problem.render(), file=sys.stderr)
     raw = read_input(args.path)
     title_length = 0
+    captions_start: int | None = None
     published = None
     if args.html:
         from pipelines.clean.extract import decode_html, extract
@@ -48,11 +49,15 @@ def cmd_match(args: argparse.Namespace) -> int:
             print(f"newswatch: {args.path}: no article text found in this page", file=sys.stderr)
             text = canonicalize(decode_html(raw))
         else:
-            text, title_length = document_text(page.title, page.text)
+            text, title_length, captions_start = article_document(
+                page.title, page.text, page.captions
+            )
             published = page.published
     else:
         text = canonicalize(raw.decode("utf-8", errors="replace"))
-    matches = Matcher.compile(watches).match(text, title_length=title_length)
+    matches = Matcher.compile(watches).match(
+        text, title_length=title_length, captions_start=captions_start
+    )
     if args.json:  # the JSON shape is a fixed contract: the story is told in text only
         print(json.dumps(matches_to_json(matches), ensure_ascii=False, indent=1))
         return 0
@@ -65,7 +70,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from pipelines.clean.extract import extract, extract_to_json
-    from pipelines.match.text import document_text
+    from pipelines.match.text import article_document
 
     path = Path(args.path)
     url = args.url or path.resolve().as_uri()
@@ -77,13 +82,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.json:  # a fixed contract: the story is told in the text output only
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return 0
+    captions = "".join(f"\n- {c}" for c in data["captions"])
     print(
         f"# {data['title']}\n{data['url']}\npublished: {data['published'] or '?'}"
         f"   author: {data['author'] or '?'}\n\n{data['text']}"
+        + (f"\n\ncaptions:{captions}" if captions else "")
     )
-    text, title_length = document_text(page.title, page.text)
-    url = page.canonical_url or args.url
-    story = story_of_text(args, text[:title_length], text, url, page.published)
+    text, title_length, _ = article_document(page.title, page.text, page.captions)
+    canonical = page.canonical_url or args.url
+    story = story_of_text(args, text[:title_length], text, canonical, page.published)
     if story is not None:
         print(f"\n{story_line(story)}")
     return 0

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--json", action="store_true")
     d = command(sub, "demo", cmd_demo, "the whole pipeline offline, on a bundled local site")
     d.add_argument("--keep", action="store_true", help="keep the demo's temporary folder")
+    d.add_argument(
+        "--language", choices=("vi", "en"), default="vi", help="of the alert texts (default vi)"
+    )
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -106,4 +109,4 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo.run import run_demo
 
-    return run_demo(keep=args.keep, verbosity=args.verbosity)
+    return run_demo(keep=args.keep, verbosity=args.verbosity, language=args.language)
