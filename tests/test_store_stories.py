@@ -4,6 +4,7 @@ upgrade from a database made before stories."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,7 +12,8 @@ from sqlalchemy import func, select
 from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord
 from pipelines.store.database import Store
 from pipelines.store.migrations import downgrade
-from pipelines.store.schema import deliveries, stories, story_articles
+from pipelines.store.schema import deliveries, stories, story_articles, story_bands, utcnow
+from pipelines.stories.fingerprint import BANDS
 from tests.stories_set import LabelledArticle, load
 
 SET = {a.id: a for a in load()}
@@ -117,4 +119,19 @@ def test_upgrading_a_database_made_before_stories_groups_what_it_holds(
     # The copy's alert was sent before the upgrade; a third outlet's copy adds nothing.
     rewrite = store.record_article(_record(SET["s01-c"]), _phong(SET["s01-c"]))
     assert rewrite.alerts == 0 and rewrite.grouped == ["phong"]
+    store.close()
+
+
+def test_pruning_forgets_old_band_keys_and_keeps_the_stories(database_url: str) -> None:
+    store = _store(database_url)
+    old = replace(_record(SET["s07-a"]), published=utcnow() - timedelta(days=10))
+    recent = replace(_record(SET["s08-a"]), published=utcnow() - timedelta(hours=1))
+    kept, fresh = store.record_article(old, []), store.record_article(recent, [])
+    removed = store.prune_history()
+    assert removed["story_bands"] == BANDS
+    with store.begin() as conn:
+        left = set(conn.execute(select(story_bands.c.article_id)).scalars())
+        keys = set(conn.execute(select(stories.c.key)).scalars())
+    assert left == {fresh.article_id}
+    assert keys == {kept.story, fresh.story}
     store.close()
