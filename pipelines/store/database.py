@@ -53,7 +53,6 @@ from pipelines.store.schema import (
 )
 from pipelines.store.search import delete_index
 from pipelines.store.stories import prune_bands
-from pipelines.stories.decide import WINDOW
 
 __all__ = ["Store", "database_url"]
 
@@ -63,6 +62,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: story band keys are read at random
     # FULL: a committed alert must survive a power cut, not only a killed process.
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
@@ -375,8 +375,7 @@ class Store:
                         seen_urls.c.seen_at < cutoff, seen_urls.c.article_id.is_(None)
                     )
                 ).rowcount,
-                # Nothing new joins an article this old: its band keys only cost space.
-                "story_bands": prune_bands(conn, utcnow() - 2 * WINDOW),
+                "story_bands": prune_bands(conn, utcnow()),
             }
         return removed
 

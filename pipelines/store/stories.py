@@ -176,10 +176,11 @@ def assign_story(
     return StoryPlace(story_id, key, first_seen, count, decision)
 
 
-def prune_bands(conn: Connection, before: datetime) -> int:
-    """Forget the band keys of articles older than ``before`` (nothing new can join them)
-    and of deleted articles; their stories and fingerprints stay. Returns how many band
-    keys were deleted."""
+def prune_bands(conn: Connection, now: datetime, window: timedelta = WINDOW) -> int:
+    """Forget the band keys of articles older than twice the window (nothing new joins
+    them: they only cost space) and of deleted articles; their stories and fingerprints
+    stay. Returns how many band keys were deleted."""
+    before = now - 2 * window
     recent = select(story_articles.c.article_id).where(story_articles.c.at >= before)
     result = conn.execute(delete(story_bands).where(story_bands.c.article_id.not_in(recent)))
     return int(result.rowcount or 0)
