@@ -94,6 +94,9 @@ def crawl_in_process(
             store=store,
             matcher=Matcher.compile(watches),
             notify={w.name: tuple(w.notify) for w in watches},
+            story_updates=frozenset(
+                name for name, channel in config.channels.items() if channel.stories == "updates"
+            ),
             max_articles=max_articles or int(os.environ.get("NEWSWATCH_MAX_ARTICLES", "500")),
         )
         process.start(install_signal_handlers=True)

@@ -182,6 +182,7 @@ class ArticlePipeline:
         self.writer = StoreWriter(self.store)
         self.matcher: Matcher = spider.matcher
         self.notify: Mapping[str, Sequence[str]] = spider.notify
+        self.story_updates: frozenset[str] = getattr(spider, "story_updates", frozenset())
         self.canon: Callable[[str], str] = spider.canon
         self.same_site: Callable[[str], bool] = spider.canon.same_site
 
@@ -312,6 +313,9 @@ class ArticlePipeline:
                     label=m.watch.label,
                     hits=hits,
                     channels=tuple(self.notify.get(m.watch.name, ())),
+                    updates=tuple(
+                        c for c in self.notify.get(m.watch.name, ()) if c in self.story_updates
+                    ),
                 )
             )
         return out

@@ -16,7 +16,18 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from crawler.cli import archive, common, configure, db, inspect, operate, queue, sources, web
+from crawler.cli import (
+    archive,
+    common,
+    configure,
+    db,
+    inspect,
+    operate,
+    queue,
+    sources,
+    stories,
+    web,
+)
 from crawler.service.logs import setup_logging
 from pipelines.errors import ConfigError, NewswatchError
 
@@ -32,6 +43,7 @@ COMMAND_MODULES: list[ModuleType] = [
     queue,
     sources,
     archive,
+    stories,
     db,
     web,
 ]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crawler.cli.common import command, config_of, read_input
+from crawler.cli.stories import story_line, story_of_text
 from crawler.config import load_watches_file
 
 __all__ = ["register"]
@@ -38,6 +39,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     raw = read_input(args.path)
     title_length = 0
     captions_start: int | None = None
+    published = None
     if args.html:
         from pipelines.clean.extract import decode_html, extract
 
@@ -50,20 +52,25 @@ def cmd_match(args: argparse.Namespace) -> int:
             text, title_length, captions_start = article_document(
                 page.title, page.text, page.captions
             )
+            published = page.published
     else:
         text = canonicalize(raw.decode("utf-8", errors="replace"))
     matches = Matcher.compile(watches).match(
         text, title_length=title_length, captions_start=captions_start
     )
-    if args.json:
+    if args.json:  # the JSON shape is a fixed contract: the story is told in text only
         print(json.dumps(matches_to_json(matches), ensure_ascii=False, indent=1))
-    else:
-        print(explain(matches) if matches else "no watch matched")
+        return 0
+    print(explain(matches) if matches else "no watch matched")
+    story = story_of_text(args, text[:title_length], text, args.url, published)
+    if story is not None:
+        print(story_line(story))
     return 0
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from pipelines.clean.extract import extract, extract_to_json
+    from pipelines.match.text import article_document
 
     path = Path(args.path)
     url = args.url or path.resolve().as_uri()
@@ -72,15 +79,20 @@ def cmd_extract(args: argparse.Namespace) -> int:
         print(f"newswatch: {args.path}: no article text found in this page", file=sys.stderr)
         return 1
     data = extract_to_json(page)
-    if args.json:
+    if args.json:  # a fixed contract: the story is told in the text output only
         print(json.dumps(data, ensure_ascii=False, indent=1))
-    else:
-        captions = "".join(f"\n- {c}" for c in data["captions"])
-        print(
-            f"# {data['title']}\n{data['url']}\npublished: {data['published'] or '?'}"
-            f"   author: {data['author'] or '?'}\n\n{data['text']}"
-            + (f"\n\ncaptions:{captions}" if captions else "")
-        )
+        return 0
+    captions = "".join(f"\n- {c}" for c in data["captions"])
+    print(
+        f"# {data['title']}\n{data['url']}\npublished: {data['published'] or '?'}"
+        f"   author: {data['author'] or '?'}\n\n{data['text']}"
+        + (f"\n\ncaptions:{captions}" if captions else "")
+    )
+    text, title_length, _ = article_document(page.title, page.text, page.captions)
+    canonical = page.canonical_url or args.url
+    story = story_of_text(args, text[:title_length], text, canonical, page.published)
+    if story is not None:
+        print(f"\n{story_line(story)}")
     return 0
 
 

@@ -85,6 +85,7 @@ class NewsSpider(scrapy.Spider):
         store: Any,
         matcher: Any = None,
         notify: Mapping[str, Sequence[str]] | None = None,
+        story_updates: frozenset[str] = frozenset(),
         max_articles: int = 500,
         **kwargs: Any,
     ) -> None:
@@ -95,6 +96,7 @@ class NewsSpider(scrapy.Spider):
         self.store = store
         self.matcher = matcher
         self.notify = notify or {}
+        self.story_updates = story_updates  # channels with `stories: updates`
         self.max_articles = max_articles
         self.canon = source_canon(source)
         self.hosts = source.hosts

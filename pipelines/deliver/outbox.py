@@ -24,7 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pipelines.deliver.render import Hit, Item, Message
+from pipelines.deliver.render import Hit, Item, Message, StoryRef
 from pipelines.store.database import Store
 from pipelines.store.schema import (
     alerts,
@@ -37,6 +37,7 @@ from pipelines.store.schema import (
     notice_deliveries,
     notices,
 )
+from pipelines.store.stories import alert_story
 
 __all__ = [
     "ACTIVE",
@@ -326,6 +327,8 @@ def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
     rows = conn.execute(
         select(
             deliveries.c.message_id,
+            deliveries.c.channel,
+            alerts.c.id.label("alert_id"),
             alerts.c.watch,
             alerts.c.label,
             alerts.c.article_id,
@@ -347,6 +350,7 @@ def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
             .order_by(hits.c.start)
         ).all()
         snippet = hit_rows[0].snippet if hit_rows else ""
+        story = alert_story(conn, row.alert_id, row.channel)
         items.append(
             Item(
                 watch=row.watch,
@@ -358,6 +362,16 @@ def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
                 snippet=snippet,
                 message_id=row.message_id,
                 hits=tuple(Hit(h.term, h.text, h.start, h.end) for h in hit_rows),
+                story=StoryRef(
+                    story.key,
+                    story.first_seen,
+                    story.articles,
+                    story.outlets,
+                    story.update,
+                    story.first_message_id,
+                )
+                if story
+                else None,
             )
         )
     return tuple(items)

@@ -27,6 +27,8 @@ __all__ = [
     "Hit",
     "Item",
     "Message",
+    "StoryRef",
+    "also_in",
     "email_message",
     "highlight",
     "html_escape",
@@ -53,6 +55,18 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class StoryRef:
+    """The story an alerted article belongs to, as it stands when the message is sent."""
+
+    id: str
+    first_seen: datetime
+    articles: int
+    outlets: tuple[str, ...] = ()  # every source that carried it, first one first
+    update: bool = False  # a story.updated event (a new outlet), not the story's first alert
+    first_message_id: str = ""  # the story's first alert on this channel (email threading)
+
+
+@dataclass(frozen=True)
 class Item:
     """One alert: a watch matched an article."""
 
@@ -65,6 +79,7 @@ class Item:
     snippet: str
     hits: tuple[Hit, ...] = ()
     message_id: str = ""
+    story: StoryRef | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +167,25 @@ def html_escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def also_in(item: Item, shown: int = 3) -> str:
+    """The story's other outlets: ``"Hà Nội Mới, Kinh tế & Đô thị, +3"`` (empty if none)."""
+    if item.story is None:
+        return ""
+    others = [o for o in item.story.outlets if o != item.source]
+    if len(others) > shown:
+        return ", ".join(others[:shown]) + f", +{len(others) - shown}"
+    return ", ".join(others)
+
+
 # -- webhook / file ----------------------------------------------------------------------
+
+
+def story_json(story: StoryRef, timezone: str) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "first_seen": iso_time(story.first_seen, timezone),
+        "articles": story.articles,
+    }
 
 
 def article_json(item: Item, timezone: str) -> dict[str, Any]:
@@ -183,6 +216,9 @@ def webhook_payload(message: Message) -> dict[str, Any]:
             entry = article_json(item, message.timezone)
             entry["watch"] = {"name": item.watch, "label": item.label}
             entry["id"] = item.message_id
+            if item.story is not None:
+                entry["story"] = story_json(item.story, message.timezone)
+                entry["also_in"] = [o for o in item.story.outlets if o != item.source]
             articles.append(entry)
         return {
             "type": "watch.digest",
@@ -191,12 +227,15 @@ def webhook_payload(message: Message) -> dict[str, Any]:
             "articles": articles,
         }
     item = message.items[0]
-    return {
-        "type": "watch.matched",
+    payload: dict[str, Any] = {
+        "type": "story.updated" if item.story and item.story.update else "watch.matched",
         "id": message.id,
         "watch": {"name": item.watch, "label": item.label},
         "article": article_json(item, message.timezone),
     }
+    if item.story is not None:
+        payload["story"] = story_json(item.story, message.timezone)
+    return payload
 
 
 # -- email ---------------------------------------------------------------------------------
@@ -210,6 +249,9 @@ def subject(message: Message) -> str:
         count = words(message.language)["new_articles"].format(n=len(message.items))
         return one_line(f"[{labels}] {count}")
     item = message.items[0]
+    if item.story and item.story.update:
+        update = words(message.language)["update"]
+        return one_line(f"[{item.label}] {update} ({item.source}): {item.title}")
     return one_line(f"[{item.label}] {item.title}")
 
 
@@ -221,7 +263,10 @@ def plain_text(message: Message) -> str:
     for item in message.items:
         meta = meta_line(item, message)
         snippet = highlight(item.snippet, item.hits, str, lambda t: f"*{t}*")
-        blocks.append(f"[{item.label}] {one_line(item.title)}\n{item.url}\n{meta}\n{snippet}")
+        block = f"[{item.label}] {one_line(item.title)}\n{item.url}\n{meta}\n{snippet}"
+        if others := also_in(item):
+            block += f"\n{words(message.language)['also_in']}: {others}"
+        blocks.append(block)
     watching = words(message.language)["watches"]
     footer = f"-- \nnewswatch · {watching}: " + ", ".join(message.watches) + "\n"
     return "\n\n".join(blocks) + "\n\n" + footer
@@ -246,7 +291,14 @@ def html_body(message: Message) -> str:
             f'<a href="{html_escape(item.url)}" style="font-size:16px">'
             f"{html_escape(one_line(item.title))}</a>"
             f'<div style="color:#080;font-size:12px">{meta}</div>'
-            f"<div>{snippet}</div></div>"
+            f"<div>{snippet}</div>"
+            + (
+                f'<div style="color:#666;font-size:12px">{label["also_in"]}: '
+                f"{html_escape(others)}</div>"
+                if (others := also_in(item))
+                else ""
+            )
+            + "</div>"
         )
     parts.append(
         f'<hr><div style="color:#666;font-size:12px">newswatch · {label["watches"]}: '
@@ -263,7 +315,8 @@ def email_message(
 
     ``Message-ID`` is ``<{message.id}@{domain of sender}>``, so a resend after a crash carries
     the same id and mailboxes collapse it; ``References``/``In-Reply-To`` point at one
-    synthetic root per watch so clients thread a watch's alerts together.
+    synthetic root per watch so clients thread a watch's alerts together, and a story update
+    replies to its story's first alert.
     """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "newswatch.invalid"
     msg = EmailMessage(policy=POLICY)
@@ -274,8 +327,14 @@ def email_message(
     msg["Message-ID"] = f"<{message.id}@{domain}>"
     if message.kind != "notice" and message.items:
         roots = " ".join(f"<watch-{_header_token(w)}@{domain}>" for w in message.watches)
-        msg["References"] = roots
-        msg["In-Reply-To"] = roots.split(" ")[0]
+        story = message.items[0].story
+        if message.kind == "alert" and story and story.update and story.first_message_id:
+            first = f"<{story.first_message_id}@{domain}>"
+            msg["References"] = f"{roots} {first}"
+            msg["In-Reply-To"] = first
+        else:
+            msg["References"] = roots
+            msg["In-Reply-To"] = roots.split(" ")[0]
         msg["List-Id"] = (
             f"newswatch {_header_token(message.watches[0])} "
             f"<{_header_token(message.watches[0])}.newswatch.{domain}>"

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines.deliver.render import (
     Message,
+    also_in,
     highlight,
     html_escape,
     iso_time,
@@ -55,7 +56,12 @@ def chat_text(message: Message, markup: ChatMarkup, limit: int) -> str:
         meta = meta_line(item, message, esc)
         snippet = highlight(item.snippet, item.hits, esc, markup.bold)
         title = markup.link(esc(item.url), esc(one_line(item.title)))
-        block = f"{markup.bell} {esc(item.label)}\n{title}\n{meta}\n{snippet}"
+        heading = esc(item.label)
+        if item.story and item.story.update:
+            heading += f" · {esc(label['update'])}"
+        block = f"{markup.bell} {heading}\n{title}\n{meta}\n{snippet}"
+        if others := also_in(item):
+            block += f"\n{esc(label['also_in'] + ': ' + others)}"
         if sum(len(x) + 2 for x in lines) + len(block) > limit:
             lines.append(f"… (+{len(message.items) - n})")
             break

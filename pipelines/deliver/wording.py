@@ -31,6 +31,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "watches": "Theo dõi",
         "more": "và {n} bài khác",
         "test_label": "Tin thử nghiệm",
+        "also_in": "Cũng có ở",
+        "update": "Cập nhật",
     },
     "en": {
         "alert": "Alert",
@@ -40,6 +42,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "watches": "Watches",
         "more": "and {n} more",
         "test_label": "Test alert",
+        "also_in": "Also in",
+        "update": "Update",
     },
 }
 

@@ -52,6 +52,7 @@ from pipelines.store.schema import (
     utcnow,
 )
 from pipelines.store.search import delete_index
+from pipelines.store.stories import prune_bands
 
 __all__ = ["Store", "database_url"]
 
@@ -61,6 +62,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: story band keys are read at random
     # FULL: a committed alert must survive a power cut, not only a killed process.
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
@@ -353,7 +355,8 @@ class Store:
     # -- housekeeping ---------------------------------------------------------------------
 
     def prune_history(self, keep_days: float = 90.0) -> dict[str, int]:
-        """Delete run records, send attempts and not-kept seen URLs older than ``keep_days``.
+        """Delete run records, send attempts and not-kept seen URLs older than ``keep_days``,
+        and the story band keys of articles too old for anything to join them.
 
         Articles, alerts and deliveries are the product's history and are kept; the source
         state (last run, failures in a row) lives in ``sources`` and is not affected.
@@ -372,6 +375,7 @@ class Store:
                         seen_urls.c.seen_at < cutoff, seen_urls.c.article_id.is_(None)
                     )
                 ).rowcount,
+                "story_bands": prune_bands(conn, utcnow()),
             }
         return removed
 

@@ -12,11 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -45,6 +48,11 @@ __all__ = [
     "schema_version",
     "seen_urls",
     "sources",
+    "stories",
+    "story_alerts",
+    "story_articles",
+    "story_bands",
+    "story_outlets",
     "utcnow",
     "watch_versions",
 ]
@@ -176,6 +184,72 @@ alerts = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("watch", "article_id", name="uq_alert_watch_article"),
+)
+
+
+# -- stories: the same news carried by several outlets (pipelines/stories) ------------------
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # the public id (payloads, `newswatch stories`): st_ + a hash of the first article's URL
+    Column("key", String(40), nullable=False, unique=True),
+    Column("first_article_id", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False, index=True),
+    Column("articles", Integer, nullable=False, default=1),
+)
+
+# Every stored article's place in a story, with its fingerprint (so the story index
+# survives restarts and is shared by crawl processes) and why it joined.
+story_articles = Table(
+    "story_articles",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    # the clock of the time window: published, or fetched when the page gave no date
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("source", String(100), nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("numbers", Text, nullable=False, default=""),
+    Column("nearest_article_id", Integer),
+    Column("similarity", Float),
+    Column("reason", Text, nullable=False),
+    Index("ix_story_articles_story", "story_id", "at"),
+)
+
+# The LSH band keys of the articles inside the time window (older ones are pruned). One
+# B-tree and nothing else: no rowid (SQLite), no foreign key and no index on article_id,
+# because every stored article adds 64 rows and each extra tree would cost a write per row;
+# pruning by article is a daily scan instead (pipelines/store/stories.py: prune_bands).
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column("band", BigInteger, primary_key=True, autoincrement=False),
+    Column("article_id", Integer, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
+# The alert of a (watch, story): its primary key is what makes a story alert once per watch.
+story_alerts = Table(
+    "story_alerts",
+    metadata,
+    Column("watch", String(200), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+)
+
+# The outlets a watch has seen in a story; a new one may send a `story.updated` event
+# (alert_id: that event's alert, NULL when no channel of the watch asked for updates).
+story_outlets = Table(
+    "story_outlets",
+    metadata,
+    Column("watch", String(200), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(100), primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="SET NULL")),
 )
 
 

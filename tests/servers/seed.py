@@ -6,6 +6,7 @@ that mention "quận Hai Bà Trưng", each with its hit, alert and one delivery 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,14 @@ __all__ = ["HOSTILE_TITLE", "Clock", "new_store", "record_alerts", "set_times"]
 HOSTILE_TITLE = '<script>alert(1)</script> @everyone *đậm* <b>quận</b> & "Hai Bà Trưng" <!channel>'
 
 
+_WORDS = (
+    "cầu đường trường học chợ công viên nhà văn hóa bệnh viện ngõ phố hồ nước cây xanh bãi xe "
+    "trạm điện cống thoát nước vỉa hè đèn chiếu sáng sân chơi thư viện nhà tập thể ký túc xá "
+    "bến xe ga tàu nhà máy kho hàng rạp hát sân vận động"
+)
+SYLLABLES = _WORDS.split(" ")
+
+
 def record_alerts(
     store: Store,
     count: int,
@@ -31,13 +40,19 @@ def record_alerts(
     title: str | None = None,
     start: int = 0,
     published: datetime | None = None,
+    source: str = "tuoitrethudo",
 ) -> list[int]:
-    """Record ``count`` articles matching ``watch``; returns their article ids."""
+    """Record ``count`` articles matching ``watch``; returns their article ids. Another
+    ``source`` with the same ``start`` records copies of the same news from that outlet
+    (they join the first outlet's stories and alert nothing)."""
     ids: list[int] = []
     for n in range(start, start + count):
+        # Each article a different piece of news (made of its own words), or the copies
+        # would be grouped into one story and alert once.
+        words = random.Random(n).choices(SYLLABLES, k=80)
         text = (
             f"Sáng nay, UBND quận Hai Bà Trưng họp bàn về dự án số {n}. "
-            "Người dân phường Bạch Mai góp ý kiến."
+            f"Người dân phường Bạch Mai góp ý kiến: {' '.join(words)}."
         )
         begin = text.index("quận Hai Bà Trưng")
         hit = HitRecord(
@@ -48,8 +63,8 @@ def record_alerts(
             snippet=text[: begin + 40],
         )
         article = ArticleRecord(
-            url=f"https://tuoitrethudo.vn/du-an-so-{n}-{watch}.html",
-            source="tuoitrethudo",
+            url=f"https://{source}.vn/du-an-so-{n}-{watch}.html",
+            source=source,
             title=title if title is not None else f"Quận Hai Bà Trưng khởi công dự án số {n}",
             text=text,
             published=published or datetime(2026, 11, 26, 2, 30, tzinfo=UTC),

@@ -71,6 +71,9 @@ class Channel(ABC):
         self.burst = DEFAULT_BURST
         # The language of every text that is not the article's ("vi" or "en"; wording.py).
         self.language = "vi"
+        # "first": one alert per (watch, story); "updates": also a story.updated event for
+        # every outlet that joins the story later
+        self.stories = "first"
 
     @classmethod
     @abstractmethod

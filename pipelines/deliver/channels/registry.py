@@ -19,7 +19,7 @@ from pipelines.errors import ConfigError, PathPart, Problem
 
 __all__ = ["KINDS", "build_channel"]
 
-COMMON_KEYS = ("kind", "max_in_flight", "rate", "burst", "language")
+COMMON_KEYS = ("kind", "max_in_flight", "rate", "burst", "language", "stories")
 
 KINDS: dict[str, type[Channel]] = {
     k.kind: k
@@ -62,6 +62,7 @@ def build_channel(
     channel = KINDS[str(kind)].from_config(name, fields, data_dir=data_dir)
     channel.max_in_flight = int(fields.number("max_in_flight", 1, low=1, high=32, integer=True))
     channel.burst = int(fields.number("burst", DEFAULT_BURST, low=0, high=10_000, integer=True))
+    channel.stories = fields.choice("stories", ("first", "updates"), "first")
     rate = fields.text("rate")
     if rate:
         try:

@@ -1,0 +1,311 @@
+"""Story state in the store: the story of each new article, and the stories of a period.
+
+An article's candidates are the articles within the time window that share an LSH band
+key with it (one indexed lookup on ``story_bands``); :func:`pipelines.stories.decide.decide`
+picks the story, and the article's fingerprint, story and reason are written in the same
+transaction as the article. Nothing lives only in memory: a restart, or another crawl
+process, finds the same stories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+
+from pipelines.store.schema import (
+    alerts,
+    articles,
+    deliveries,
+    stories,
+    story_alerts,
+    story_articles,
+    story_bands,
+    story_outlets,
+)
+from pipelines.stories.decide import WINDOW, Decision, Neighbour, decide
+from pipelines.stories.fingerprint import Fingerprint, fingerprint
+
+__all__ = [
+    "AlertStory",
+    "StoryPlace",
+    "adopt_stored_articles",
+    "alert_story",
+    "assign_story",
+    "candidates",
+    "prune_bands",
+    "story_ids",
+    "story_key",
+]
+
+
+def story_key(first_url: str) -> str:
+    """The public id of the story an article starts (``st_`` + 16 hex digits)."""
+    return "st_" + hashlib.sha256(first_url.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class StoryPlace:
+    """The story an article was put in, and why."""
+
+    story_id: int
+    key: str
+    first_seen: datetime
+    articles: int
+    decision: Decision
+
+    @property
+    def started(self) -> bool:
+        """Whether the article started the story."""
+        return self.decision.story is None
+
+
+# Built once: compiling a statement (and coercing 64 band keys into it) would cost more
+# than running it; the expanding bind parameter takes the keys as one list.
+_CANDIDATES = (
+    select(
+        story_articles.c.article_id,
+        story_articles.c.at,
+        story_articles.c.source,
+        story_articles.c.signature,
+        story_articles.c.size,
+        story_articles.c.numbers,
+        stories.c.id.label("story_id"),
+        stories.c.key,
+        stories.c.first_seen,
+        stories.c.last_seen,
+        stories.c.articles,
+    )
+    .join(stories, stories.c.id == story_articles.c.story_id)
+    .where(
+        story_articles.c.article_id.in_(
+            select(story_bands.c.article_id).where(
+                story_bands.c.band.in_(bindparam("bands", expanding=True))
+            )
+        ),
+        story_articles.c.at >= bindparam("since"),
+        story_articles.c.at <= bindparam("until"),
+    )
+)
+_NEW_STORY = insert(stories).returning(stories.c.id)
+_GROW_STORY = (
+    update(stories)
+    .where(stories.c.id == bindparam("story"))
+    .values(
+        articles=stories.c.articles + 1,
+        first_seen=bindparam("first_seen"),
+        last_seen=bindparam("last_seen"),
+    )
+)
+_MEMBER = insert(story_articles)
+
+
+def _candidate_rows(
+    conn: Connection, fingerprint: Fingerprint, at: datetime, window: timedelta
+) -> list[Any]:
+    params = {"bands": fingerprint.bands, "since": at - window, "until": at + window}
+    return list(conn.execute(_CANDIDATES, params).all())
+
+
+def candidates(
+    conn: Connection, fingerprint: Fingerprint, at: datetime, window: timedelta = WINDOW
+) -> list[Neighbour]:
+    """The stored articles within ``window`` of ``at`` that share a band with the article."""
+    return [_neighbour(row) for row in _candidate_rows(conn, fingerprint, at, window)]
+
+
+def _neighbour(row: Any) -> Neighbour:
+    return Neighbour(
+        row.article_id,
+        row.key,
+        row.at,
+        row.source,
+        Fingerprint.from_stored(row.signature, row.size, row.numbers),
+    )
+
+
+def assign_story(
+    conn: Connection,
+    article_id: int,
+    url: str,
+    source: str,
+    at: datetime,
+    fingerprint: Fingerprint,
+    window: timedelta = WINDOW,
+) -> StoryPlace:
+    """Put a just-stored article in its story (a new one when nothing is near enough)."""
+    rows = _candidate_rows(conn, fingerprint, at, window)
+    decision = decide(fingerprint, at, [_neighbour(row) for row in rows], window)
+    if decision.story is None:
+        key, first_seen, count = story_key(url), at, 1
+        new = {"key": key, "first_article_id": article_id, "first_seen": at, "last_seen": at}
+        story_id = int(conn.execute(_NEW_STORY, new).scalar_one())
+    else:
+        key = decision.story
+        story = next(row for row in rows if row.key == key)
+        story_id, first_seen, count = story.story_id, min(story.first_seen, at), story.articles + 1
+        last_seen = max(story.last_seen, at)
+        conn.execute(
+            _GROW_STORY, {"story": story_id, "first_seen": first_seen, "last_seen": last_seen}
+        )
+    nearest = decision.nearest
+    member = {
+        "article_id": article_id,
+        "story_id": story_id,
+        "at": at,
+        "source": source,
+        "signature": fingerprint.signature_bytes(),
+        "size": fingerprint.size,
+        "numbers": fingerprint.numbers_text(),
+        "nearest_article_id": nearest.article if nearest else None,
+        "similarity": decision.similarity if nearest else None,
+        "reason": decision.reason,
+    }
+    conn.execute(_MEMBER, member)
+    # 64 plain integer rows: straight to the driver (SQLAlchemy's per-row parameter handling
+    # would cost more than SQLite's inserts).
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO story_bands (band, article_id) VALUES ({marker}, {marker})",
+        [(band, article_id) for band in dict.fromkeys(fingerprint.bands)],
+    )
+    return StoryPlace(story_id, key, first_seen, count, decision)
+
+
+def prune_bands(conn: Connection, now: datetime, window: timedelta = WINDOW) -> int:
+    """Forget the band keys of articles older than twice the window (nothing new joins
+    them: they only cost space) and of deleted articles; their stories and fingerprints
+    stay. Returns how many band keys were deleted."""
+    before = now - 2 * window
+    recent = select(story_articles.c.article_id).where(story_articles.c.at >= before)
+    result = conn.execute(delete(story_bands).where(story_bands.c.article_id.not_in(recent)))
+    return int(result.rowcount or 0)
+
+
+def story_ids(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
+    """The database ids of stories by public key."""
+    rows = conn.execute(select(stories.c.key, stories.c.id).where(stories.c.key.in_(keys)))
+    return {row.key: row.id for row in rows}
+
+
+def adopt_stored_articles(conn: Connection, chunk: int = 500) -> int:
+    """Put every stored article that has no story into one, oldest first, and make the
+    first alert of each (watch, story) that story's alert (the migration to stories).
+    Returns how many articles were placed."""
+    when = func.coalesce(articles.c.published, articles.c.fetched_at)
+    placed = select(story_articles.c.article_id)
+    ids = list(
+        conn.execute(
+            select(articles.c.id).where(articles.c.id.not_in(placed)).order_by(when, articles.c.id)
+        ).scalars()
+    )
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        rows = {
+            row.id: row
+            for row in conn.execute(
+                select(
+                    articles.c.id,
+                    articles.c.url,
+                    articles.c.source,
+                    articles.c.title,
+                    articles.c.text,
+                    articles.c.published,
+                    articles.c.fetched_at,
+                ).where(articles.c.id.in_(part))
+            )
+        }
+        for article_id in part:
+            row = rows[article_id]
+            at = row.published or row.fetched_at
+            assign_story(
+                conn, article_id, row.url, row.source, at, fingerprint(row.title, row.text)
+            )
+    _adopt_alerts(conn)
+    return len(ids)
+
+
+def _adopt_alerts(conn: Connection) -> None:
+    alerted: set[tuple[str, int]] = set()
+    outlets: set[tuple[str, int, str]] = set()
+    rows = conn.execute(
+        select(alerts.c.id, alerts.c.watch, story_articles.c.story_id, story_articles.c.source)
+        .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
+        .order_by(alerts.c.created_at, alerts.c.id)
+    ).all()
+    for row in rows:
+        if (row.watch, row.story_id) not in alerted:
+            alerted.add((row.watch, row.story_id))
+            conn.execute(
+                insert(story_alerts).values(watch=row.watch, story_id=row.story_id, alert_id=row.id)
+            )
+        if (row.watch, row.story_id, row.source) not in outlets:
+            outlets.add((row.watch, row.story_id, row.source))
+            conn.execute(
+                insert(story_outlets).values(
+                    watch=row.watch, story_id=row.story_id, source=row.source, alert_id=row.id
+                )
+            )
+
+
+@dataclass(frozen=True)
+class AlertStory:
+    """The story of an alert as the dispatcher renders it."""
+
+    key: str
+    first_seen: datetime
+    articles: int
+    outlets: tuple[str, ...]
+    update: bool  # a story.updated event rather than the story's first alert
+    first_message_id: str  # the first alert's message id on the same channel, if any
+
+
+def alert_story(conn: Connection, alert_id: int, channel: str) -> AlertStory | None:
+    """The story of an alert's article (``None`` for articles stored before stories)."""
+    row = conn.execute(
+        select(
+            stories.c.id,
+            stories.c.key,
+            stories.c.first_seen,
+            stories.c.articles,
+            alerts.c.watch,
+        )
+        .select_from(alerts)
+        .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
+        .join(stories, stories.c.id == story_articles.c.story_id)
+        .where(alerts.c.id == alert_id)
+    ).first()
+    if row is None:
+        return None
+    outlets = conn.execute(
+        select(story_articles.c.source)
+        .where(story_articles.c.story_id == row.id)
+        .order_by(story_articles.c.at, story_articles.c.article_id)
+    ).scalars()
+    first = conn.execute(
+        select(story_alerts.c.alert_id).where(
+            story_alerts.c.watch == row.watch, story_alerts.c.story_id == row.id
+        )
+    ).scalar()
+    first_message_id = ""
+    if first is not None and first != alert_id:
+        first_message_id = (
+            conn.execute(
+                select(deliveries.c.message_id).where(
+                    deliveries.c.alert_id == first, deliveries.c.channel == channel
+                )
+            ).scalar()
+            or ""
+        )
+    return AlertStory(
+        row.key,
+        row.first_seen,
+        row.articles,
+        tuple(dict.fromkeys(outlets)),
+        first is not None and first != alert_id,
+        first_message_id,
+    )
