@@ -3,8 +3,11 @@
 * the APScheduler 3.x ``AsyncIOScheduler`` with one job per enabled source
   (:class:`~crawler.service.schedule.SourceJobs`) plus the alarm and housekeeping jobs
   (no Twisted here: APScheduler's TwistedScheduler installs a reactor Scrapy refuses);
-* the :class:`~crawler.service.supervisor.Supervisor`, which runs each round as a child
-  process with a hard timeout and at most ``NEWSWATCH_MAX_CRAWLS`` children at once;
+* the :class:`~crawler.service.warm.pool.WarmPool`, which runs the polls in long-lived
+  crawl workers (``NEWSWATCH_CRAWL_WORKERS`` of them), each poll with its timeout — or,
+  with ``NEWSWATCH_CRAWL_WORKERS=0``, the :class:`~crawler.service.supervisor.Supervisor`,
+  which runs each poll as a child process with a hard timeout and at most
+  ``NEWSWATCH_MAX_CRAWLS`` children at once;
 * the dispatcher (:mod:`pipelines.deliver.dispatch`) in a thread, sending due alerts;
 * staleness alarms (:mod:`crawler.service.alarms`), the optional ``/healthz`` + ``/metrics``
   server and a state file for ``newswatch status``.
@@ -46,6 +49,7 @@ from crawler.service.metrics import Metrics
 from crawler.service.schedule import SourceJobs, add_chores, first_runs
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
+from crawler.service.warm.pool import WarmPool
 from pipelines.errors import ConfigError
 from pipelines.store.database import Store
 from pipelines.store.schema import sources, utcnow
@@ -100,7 +104,8 @@ class Service:
         store: Store,
         *,
         loader: Callable[[], Config],
-        command: CommandFactory,
+        command: CommandFactory | None = None,
+        pool: WarmPool | None = None,
         options: ServiceOptions | None = None,
         dispatcher: DispatcherFactory | None = default_dispatcher,
         notify: Notify | None = None,
@@ -109,13 +114,20 @@ class Service:
         self.store = store
         self.loader = loader
         self.options = options or ServiceOptions()
-        self.supervisor = Supervisor(
-            store,
-            command,
-            max_parallel=self.options.max_parallel,
-            term_wait=self.options.term_wait,
-            kill_wait=self.options.kill_wait,
-        )
+        # Polls run in warm workers (the pool), or each in a fresh child (the supervisor).
+        self.supervisor: WarmPool | Supervisor
+        if pool is not None:
+            self.supervisor = pool
+        elif command is not None:
+            self.supervisor = Supervisor(
+                store,
+                command,
+                max_parallel=self.options.max_parallel,
+                term_wait=self.options.term_wait,
+                kill_wait=self.options.kill_wait,
+            )
+        else:
+            raise ValueError("the service needs a worker pool or a crawl command")
         self.metrics = Metrics(store, channel_counts)
         self.alarms = Alarms(store, notify)
         self._dispatcher_factory = dispatcher
