@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["HostGate"]
+__all__ = ["HostBusy", "HostGate"]
 
 MAX_BACKOFF = 300.0  # never hold a host back longer than five minutes
 _FORGET_ABOVE = 4096
@@ -49,7 +49,12 @@ class HostGate:
     async def hold(
         self, hosts: Iterable[str], delay: float, max_wait: float | None = None
     ) -> AsyncIterator[_Outcome]:
-        """Hold ``hosts`` for one poll; the block reports through the yielded outcome."""
+        """Hold ``hosts`` for one poll; the block reports through the yielded outcome.
+
+        Waiting (for another poll of a host, then for its pause) takes at most ``max_wait``
+        seconds: past that the pause is cut short, and a host still held raises
+        :class:`HostBusy`.
+        """
         if len(self._hosts) > _FORGET_ABOVE:
             self._forget_idle()
         names = sorted(set(hosts))  # one order everywhere: two polls never deadlock
@@ -58,13 +63,18 @@ class HostGate:
             state.users += 1
         acquired: list[_Host] = []
         outcome = _Outcome()
+        deadline = None if max_wait is None else self._clock() + max_wait
         try:
-            for state in states:
-                await state.lock.acquire()
+            for name, state in zip(names, states, strict=True):
+                left = None if deadline is None else max(0.0, deadline - self._clock())
+                try:
+                    await asyncio.wait_for(state.lock.acquire(), left)
+                except TimeoutError:
+                    raise HostBusy(name, max_wait or 0.0) from None
                 acquired.append(state)
             pause = max((s.not_before for s in states), default=0.0) - self._clock()
-            if max_wait is not None:
-                pause = min(pause, max_wait)
+            if deadline is not None:
+                pause = min(pause, deadline - self._clock())
             if pause > 0:
                 await asyncio.sleep(pause)
             outcome.ran = True
@@ -90,6 +100,14 @@ class HostGate:
         for name in [n for n, s in self._hosts.items() if not s.users and not s.failures]:
             if self._hosts[name].not_before <= now:
                 del self._hosts[name]
+
+
+class HostBusy(Exception):
+    """Another poll held the host for longer than this poll may wait."""
+
+    def __init__(self, host: str, waited: float) -> None:
+        super().__init__(f"{host} was busy with another poll for {waited:g} s")
+        self.host = host
 
 
 @dataclass

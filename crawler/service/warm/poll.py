@@ -21,7 +21,7 @@ from typing import Any
 
 from crawler.config import Config, SourceConfig
 from crawler.crawl import CrawlSummary, _fill
-from crawler.service.warm.politeness import HostGate
+from crawler.service.warm.politeness import HostBusy, HostGate
 from pipelines.match.matcher import Matcher
 from pipelines.store.database import Store
 
@@ -38,6 +38,7 @@ _WARM_EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": 0,
 }
 _STOP_MARGIN = 5.0  # after the downloads' own timeout, before a crawler counts as stuck
+_ABORT_GRACE = 2.0
 
 
 @dataclass
@@ -76,38 +77,48 @@ async def run_poll(
     started = time.monotonic()
     summary = CrawlSummary(source=source.name)
     stuck = False
-    # Waiting for the host counts against the timeout, but never more than half of it.
-    async with ctx.gate.hold(source.hosts, source.delay, max_wait=timeout / 2) as gate:
-        run_id = ctx.store.start_run(source.name)
-        remaining = max(1.0, timeout - (time.monotonic() - started))
-        try:
-            stuck = await _crawl(ctx, source, remaining, summary, abort)
-        except Exception as exc:  # this poll failed; the worker and its other polls go on
-            log.debug("poll of %s failed", source.name, exc_info=True)
-            summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
-        gate.failed = summary.status != "ok"
-        summary.duration = round(time.monotonic() - started, 3)
-        ctx.store.finish_run(
-            run_id,
-            summary.status,
-            new_articles=summary.new_articles,
-            requests=summary.requests,
-            fetched=summary.fetched,
-            alerts=summary.alerts,
-            errors=summary.errors,
-            nbytes=summary.bytes,
-            detail={"error": summary.error, "not_modified": summary.not_modified},
-        )
+    try:
+        # Waiting for the host counts against the timeout, but never more than half of it.
+        async with ctx.gate.hold(source.hosts, source.delay, max_wait=timeout / 2) as gate:
+            run_id = ctx.store.start_run(source.name)
+            remaining = max(1.0, timeout - (time.monotonic() - started))
+            try:
+                stuck = await _crawl(ctx, source, (remaining, timeout), summary, abort)
+            except Exception as exc:  # this poll failed; the worker and its other polls go on
+                log.debug("poll of %s failed", source.name, exc_info=True)
+                summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
+            gate.failed = summary.status != "ok"
+            _finish(ctx, run_id, summary, started)
+    except HostBusy as exc:
+        summary.status, summary.error = "timeout", f"not started: {exc}"
+        _finish(ctx, ctx.store.start_run(source.name), summary, started)
     return summary, stuck
+
+
+def _finish(ctx: PollContext, run_id: int, summary: CrawlSummary, started: float) -> None:
+    summary.duration = round(time.monotonic() - started, 3)
+    ctx.store.finish_run(
+        run_id,
+        summary.status,
+        new_articles=summary.new_articles,
+        requests=summary.requests,
+        fetched=summary.fetched,
+        alerts=summary.alerts,
+        errors=summary.errors,
+        nbytes=summary.bytes,
+        detail={"error": summary.error, "not_modified": summary.not_modified},
+    )
 
 
 async def _crawl(
     ctx: PollContext,
     source: SourceConfig,
-    timeout: float,
+    timeouts: tuple[float, float],
     summary: CrawlSummary,
     abort: asyncio.Event | None,
 ) -> bool:
+    """Run the crawl for at most ``timeouts[0]`` s (what is left of the poll's ``[1]``)."""
+    timeout, whole = timeouts
     from scrapy.crawler import Crawler
 
     from crawler.settings import crawl_settings
@@ -139,12 +150,13 @@ async def _crawl(
         task.result()  # the crawl's own exception, if it raised
         _fill(summary, crawler.stats.get_stats(), crawler.spider)
         return False
-    reason = (
-        "the worker stopped while the poll was running; stopped"
-        if aborted is not None and aborted in done
-        else f"no result after the {timeout:g} s timeout; stopped"
-    )
-    stopped = await _stop(crawler, task, float(settings["DOWNLOAD_TIMEOUT"]) + _STOP_MARGIN)
+    if aborted is not None and aborted in done:
+        # The service is stopping: it will not wait for downloads to time out.
+        reason, grace = "the worker stopped while the poll was running; stopped", _ABORT_GRACE
+    else:
+        reason = f"no result after the {whole:g} s timeout; stopped"
+        grace = float(settings["DOWNLOAD_TIMEOUT"]) + _STOP_MARGIN
+    stopped = await _stop(crawler, task, grace)
     with contextlib.suppress(Exception):
         _fill(summary, crawler.stats.get_stats(), crawler.spider)
     summary.status, summary.error = "timeout", reason
