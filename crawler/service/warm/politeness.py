@@ -68,7 +68,10 @@ class HostGate:
             for name, state in zip(names, states, strict=True):
                 left = None if deadline is None else max(0.0, deadline - self._clock())
                 try:
-                    await asyncio.wait_for(state.lock.acquire(), left)
+                    if state.lock.locked():
+                        await asyncio.wait_for(state.lock.acquire(), left)
+                    else:  # (wait_for with no time left gives up even on a free lock)
+                        await state.lock.acquire()
                 except TimeoutError:
                     raise HostBusy(name, max_wait or 0.0) from None
                 acquired.append(state)
