@@ -23,6 +23,7 @@ from crawler.config import Config, SourceConfig
 from crawler.crawl import CrawlSummary, _fill
 from crawler.service.warm.politeness import HostBusy, HostGate
 from pipelines.match.matcher import Matcher
+from pipelines.persist import SharedCleaners
 from pipelines.store.database import Store
 
 __all__ = ["PollContext", "run_poll"]
@@ -50,11 +51,19 @@ class PollContext:
     matcher: Matcher
     notify: Mapping[str, Sequence[str]]
     gate: HostGate
+    cleaners: SharedCleaners
     log_level: str = "WARNING"
     max_articles: int = 500
 
     @classmethod
-    def build(cls, config: Config, store: Store, gate: HostGate, log_level: str) -> PollContext:
+    def build(
+        cls,
+        config: Config,
+        store: Store,
+        gate: HostGate,
+        cleaners: SharedCleaners,
+        log_level: str,
+    ) -> PollContext:
         """Compile the watches once for every poll of this configuration."""
         return cls(
             config=config,
@@ -62,6 +71,7 @@ class PollContext:
             matcher=Matcher.compile(config.watches),
             notify={w.name: tuple(w.notify) for w in config.watches},
             gate=gate,
+            cleaners=cleaners,
             log_level=log_level,
             max_articles=int(os.environ.get("NEWSWATCH_MAX_ARTICLES", "500")),
         )
@@ -80,7 +90,8 @@ async def run_poll(
     try:
         # Waiting for the host counts against the timeout, but never more than half of it.
         async with ctx.gate.hold(source.hosts, source.delay, max_wait=timeout / 2) as gate:
-            run_id = ctx.store.start_run(source.name)
+            # The store's commits wait on the disk: off the reactor, so other polls go on.
+            run_id = await asyncio.to_thread(ctx.store.start_run, source.name)
             remaining = max(1.0, timeout - (time.monotonic() - started))
             try:
                 stuck = await _crawl(ctx, source, (remaining, timeout), summary, abort)
@@ -88,10 +99,11 @@ async def run_poll(
                 log.debug("poll of %s failed", source.name, exc_info=True)
                 summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
             gate.failed = summary.status != "ok"
-            _finish(ctx, run_id, summary, started)
+            await asyncio.to_thread(_finish, ctx, run_id, summary, started)
     except HostBusy as exc:
         summary.status, summary.error = "timeout", f"not started: {exc}"
-        _finish(ctx, ctx.store.start_run(source.name), summary, started)
+        run_id = await asyncio.to_thread(ctx.store.start_run, source.name)
+        await asyncio.to_thread(_finish, ctx, run_id, summary, started)
     return summary, stuck
 
 
@@ -135,6 +147,7 @@ async def _crawl(
             matcher=ctx.matcher,
             notify=ctx.notify,
             max_articles=ctx.max_articles,
+            cleaners=ctx.cleaners,
         )
     )
     waiters: set[asyncio.Future[Any]] = {task}

@@ -35,6 +35,7 @@ from crawler.service.logs import add_secrets, log_context, secrets_from_config, 
 from crawler.service.warm.politeness import HostGate
 from crawler.service.warm.poll import PollContext, run_poll
 from pipelines.errors import ConfigError
+from pipelines.persist import SharedCleaners
 from pipelines.store.database import Store
 
 __all__ = ["main", "resident_bytes"]
@@ -63,6 +64,7 @@ class Worker:
         self.log_level = log_level
         self.polls = 0
         self.gate = HostGate()
+        self.cleaners = SharedCleaners()
         self.abort = asyncio.Event()
         self._stamp: tuple[tuple[str, int, int], ...] | None = None
         self._ctx: PollContext | None = None
@@ -96,6 +98,7 @@ class Worker:
             while self._tasks:
                 await asyncio.wait(set(self._tasks))
         finally:
+            await asyncio.to_thread(self.cleaners.close)
             if self._store is not None:
                 self._store.close()
 
@@ -142,7 +145,7 @@ class Worker:
         if self._store is None:
             self._store = Store.for_data_dir(self.data_dir)
             self._store.migrate()  # the pool's service migrated already; a no-op then
-        self._ctx = PollContext.build(config, self._store, self.gate, self.log_level)
+        self._ctx = PollContext.build(config, self._store, self.gate, self.cleaners, self.log_level)
         self._stamp = stamp
         return self._ctx
 
