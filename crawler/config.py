@@ -46,6 +46,8 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "concurrency": 2,
     "stale_after": "24h",
     "fail_after": 3,
+    # how long stored articles are kept (0: for ever); pruning never drops a pending alert
+    "keep": 0,
     "user_agent": DEFAULT_USER_AGENT,
     "drop": [],
 }
@@ -94,6 +96,7 @@ class SourceConfig:
     concurrency: int = 2
     stale_after: float = 86400.0
     fail_after: int = 3
+    keep: float = 0.0
     aliases: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     user_agent: str = DEFAULT_USER_AGENT
@@ -234,11 +237,13 @@ def _parse_source(
     pattern = merged.get("article_url")
     if pattern is not None:
         fields["article_url"] = _regex(doc, (*path, "article_url"), pattern)
-    for key in ("every", "jitter", "timeout", "delay", "stale_after"):
+    for key in ("every", "jitter", "timeout", "delay", "stale_after", "keep"):
         try:
             fields[key] = parse_duration(merged[key])
         except ValueError as exc:
             doc.error((*path, key) if key in item else ("defaults", key), str(exc))
+    if fields.get("keep", 0) < 0:
+        doc.error((*path, "keep") if "keep" in item else ("defaults", "keep"), "must be 0 or more")
     for key in ("concurrency", "fail_after"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

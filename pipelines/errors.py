@@ -4,7 +4,8 @@ Hierarchy::
 
     NewswatchError
     ├── ConfigError          one or more problems in the YAML configuration (exit status 2)
-    ├── StoreError           the database cannot be opened or migrated
+    ├── StoreError           the database cannot be opened, migrated or written (exit 1)
+    │   └── StoreConfigError     the database URL itself is wrong: scheme, driver (exit 2)
     └── DeliveryError        a channel failed to deliver one message
         └── PermanentDeliveryError   retrying cannot help (410, bad address, bad config)
 
@@ -24,6 +25,7 @@ __all__ = [
     "NewswatchError",
     "PermanentDeliveryError",
     "Problem",
+    "StoreConfigError",
     "StoreError",
 ]
 
@@ -52,6 +54,9 @@ class Problem:
 class NewswatchError(Exception):
     """Base class of every error newswatch raises on purpose."""
 
+    #: the command's exit status when this error ends it (2: fix the configuration)
+    exit_code: int = 1
+
 
 @dataclass
 class ConfigError(NewswatchError):
@@ -65,6 +70,12 @@ class ConfigError(NewswatchError):
 
 class StoreError(NewswatchError):
     """The database cannot be opened, migrated or written."""
+
+
+class StoreConfigError(StoreError):
+    """The database URL is wrong (scheme, driver, syntax): a configuration error."""
+
+    exit_code = 2
 
 
 class DeliveryError(NewswatchError):

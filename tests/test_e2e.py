@@ -9,11 +9,15 @@ article and snippet; a second round sends nothing.
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from crawler.config import load_config
+from pipelines.store.backfill import note_watch_changes
+from pipelines.store.database import Store
 from tests.conftest import run_cli
 from tests.servers.newssite import NewsSite
 from tests.servers.smtp import SMTPServer
@@ -85,7 +89,9 @@ def _config(folder: Path, site: NewsSite, smtp: SMTPServer) -> Path:
     return folder
 
 
-def test_crawl_then_dispatch_alerts_each_match_exactly_once(tmp_path: Path) -> None:
+def test_crawl_then_dispatch_alerts_each_match_exactly_once(
+    tmp_path: Path, database_url: str
+) -> None:
     with (
         NewsSite() as site,
         SMTPServer() as smtp,
@@ -101,7 +107,11 @@ def test_crawl_then_dispatch_alerts_each_match_exactly_once(tmp_path: Path) -> N
         site.publish("album-mua-xuan", "Album mùa xuân", NAMESAKE, section="xa-hoi")
         cfg = _config(tmp_path / "config", site, smtp)
         data = tmp_path / "var"
-        env = {"E2E_HOOK_URL": hook.url, "E2E_HOOK_SECRET": SECRET}
+        env = {
+            "E2E_HOOK_URL": hook.url,
+            "E2E_HOOK_SECRET": SECRET,
+            "NEWSWATCH_DATABASE_URL": database_url,
+        }
 
         crawl = run_cli("--config", cfg, "--data", data, "crawl", env=env)
         assert crawl.returncode == 0, crawl.stdout + crawl.stderr
@@ -170,3 +180,65 @@ def test_receiver_down_keeps_alerts_until_it_answers(tmp_path: Path) -> None:
             hook.wait_for(len(hook.received) + 1, timeout=1.0)
         delivered = {r.id for r in hook.received if r.status == 200}
         assert len(delivered) == 2
+
+
+def test_a_new_watch_is_backfilled_from_the_archive_once(tmp_path: Path, database_url: str) -> None:
+    with (
+        NewsSite() as site,
+        SMTPServer() as smtp,
+        WebhookReceiver(secret=SECRET, path="/hook") as hook,
+    ):
+        ref_url = site.publish(
+            "quan-hai-ba-trung-can-manh-dan-tao-dot-pha",
+            "Quận Hai Bà Trưng cần mạnh dạn, quyết liệt tạo đột phá phát triển kinh tế",
+            REFERENCE,
+        )
+        site.publish("album-mua-xuan", "Album mùa xuân", NAMESAKE, section="xa-hoi")
+        cfg = _config(tmp_path / "config", site, smtp)
+        data = tmp_path / "var"
+        env = {
+            "E2E_HOOK_URL": hook.url,
+            "E2E_HOOK_SECRET": SECRET,
+            "NEWSWATCH_DATABASE_URL": database_url,
+        }
+
+        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+            return run_cli("--config", cfg, "--data", data, *args, env=env)
+
+        assert cli("crawl").returncode == 0
+        assert cli("dispatch").returncode == 0 and hook.wait_for(2)
+        # The service has loaded these watches (what `newswatch run` does at start).
+        store = Store(database_url)
+        note_watch_changes(store, load_config(cfg, data).watches)
+        store.close()
+
+        # A new watch, added after the articles were crawled.
+        with (cfg / "watches.yaml").open("a", encoding="utf-8") as f:
+            f.write("  kinh-te:\n    label: Kinh tế\n    any: [thương mại và dịch vụ]\n")
+        check = cli("check-config")
+        assert check.returncode == 0
+        assert "watch kinh-te is new" in check.stdout
+        assert "newswatch backfill --watch kinh-te" in check.stdout
+
+        dry = cli("backfill", "--json")
+        assert dry.returncode == 0, dry.stderr
+        rows = json.loads(dry.stdout)
+        fresh = [r for r in rows if not r["alert_exists"]]
+        assert [(r["watch"], r["url"]) for r in fresh] == [("kinh-te", ref_url)]
+        assert {r["watch"] for r in rows if r["alert_exists"]} == {
+            "quan-hai-ba-trung",
+            "nguyen-van-phong",
+        }
+        assert all(r["title"] for r in rows)
+        assert cli("dispatch").returncode == 0 and len(hook.received) == 2  # dry run: nothing
+
+        sent = cli("backfill", "--watch", "kinh-te", "--send")
+        assert sent.returncode == 0 and "1 new alerts queued" in sent.stdout
+        assert cli("dispatch").returncode == 0 and hook.wait_for(3)
+        [new] = [r.json for r in hook.received[2:]]
+        assert new["watch"]["name"] == "kinh-te" and new["article"]["url"] == ref_url
+
+        again = cli("backfill", "--watch", "kinh-te", "--send")
+        assert "0 new alerts queued" in again.stdout and "1 already alerted" in again.stdout
+        assert cli("dispatch").returncode == 0
+        assert len(hook.received) == 3

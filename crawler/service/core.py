@@ -51,6 +51,7 @@ from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
 from crawler.service.warm.pool import WarmPool
 from pipelines.errors import ConfigError
+from pipelines.store.backfill import note_watch_changes
 from pipelines.store.database import Store
 from pipelines.store.schema import sources, utcnow
 
@@ -193,6 +194,7 @@ class Service:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.jobs = SourceJobs(self.scheduler, self._crawl_job)
         self._apply_sources(self.config, catch_up=True)
+        note_watch_changes(self.store, self.config.watches)
         add_chores(
             self.scheduler, self._alarm_job, self._housekeeping_job, self.options.alarm_every
         )
@@ -268,6 +270,7 @@ class Service:
         add_secrets(secrets_from_config(config.config_dir))
         self.config = config
         self._apply_sources(config, catch_up=False)
+        await asyncio.to_thread(note_watch_changes, self.store, config.watches)
         if self.dispatcher is not None:
             await asyncio.to_thread(self.dispatcher.stop, 30.0)
             self.dispatcher = None
@@ -334,6 +337,10 @@ class Service:
         try:
             removed = await asyncio.to_thread(self.store.prune_history, HISTORY_DAYS)
             log.info("pruned history older than %d days: %s", HISTORY_DAYS, removed)
+            keep = {s.name: s.keep for s in self.config.sources if s.keep > 0}
+            if keep:
+                articles = await asyncio.to_thread(self.store.prune_articles, keep)
+                log.info("pruned %d articles past their sources' keep", articles)
         except Exception:
             log.exception("pruning old history failed")
 

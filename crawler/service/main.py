@@ -40,8 +40,13 @@ def run_service(
     http: str | None = None,
     log_format: str = "text",
     verbosity: int = 0,
+    database: str | None = None,
 ) -> int:
-    """Run until SIGTERM/SIGINT; the exit status (0 stopped cleanly, 1 failure, 2 bad config)."""
+    """Run until SIGTERM/SIGINT; the exit status (0 stopped cleanly, 1 failure, 2 bad config).
+
+    ``database`` is a URL (``--database``); the crawl children receive it through the
+    environment, never on their command line, where ``ps`` would show its password.
+    """
     setup_logging(verbosity, log_format, log_file=data_dir / "logs" / "newswatch.log")
     try:
         options = ServiceOptions.from_env(http=http)
@@ -51,6 +56,8 @@ def run_service(
     except ValueError as exc:
         log.error("%s", exc)
         return 2
+    if database:
+        os.environ["NEWSWATCH_DATABASE_URL"] = database
     lock = InstanceLock(data_dir)
     try:
         lock.acquire()
@@ -93,11 +100,12 @@ def _run_locked(
         log.warning("%s", warning.render())
     add_secrets(secrets_from_config(config_dir))
     try:
-        store = Store.for_data_dir(data_dir)
+        store = Store.open(os.environ.get("NEWSWATCH_DATABASE_URL"), data_dir)
+        add_secrets(_password(store))
         store.migrate()
     except StoreError as exc:
         log.error("%s", exc)
-        return 1
+        return exc.exit_code
     try:
         pool = None
         if pool_options is not None:
@@ -115,3 +123,9 @@ def _run_locked(
         return asyncio.run(service.run())
     finally:
         store.close()
+
+
+def _password(store: Store) -> list[str]:
+    """The database password, to be scrubbed from every log line."""
+    password = store.engine.url.password
+    return [str(password)] if password else []

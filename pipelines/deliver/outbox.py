@@ -139,6 +139,10 @@ def claim(
                         deliveries.c.id.in_(select(digest_members.c.delivery_id)),
                     )
                 )
+            if conn.dialect.name == "postgresql":
+                # Rows another dispatcher is claiming right now are skipped, not waited
+                # for: several dispatchers on several machines never claim the same one.
+                query = query.with_for_update(skip_locked=True, of=table)
             for row_id, message_id, attempts, expired in conn.execute(query).all():
                 if len(jobs) >= limit:
                     return jobs

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -60,6 +61,22 @@ class Watch:
     def __post_init__(self) -> None:
         if not self.label:
             object.__setattr__(self, "label", self.name)
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of what decides a match (terms and options; not label, notify, digest):
+        it changes exactly when the watch may match different articles."""
+        rule = (
+            self.any_terms,
+            self.all_terms,
+            self.not_terms,
+            self.near,
+            self.except_in,
+            self.accents,
+            self.case,
+            self.whole_name,
+        )
+        return hashlib.sha256(repr(rule).encode()).hexdigest()
 
 
 @contextlib.contextmanager

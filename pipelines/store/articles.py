@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pipelines.errors import StoreError
 from pipelines.store.schema import alerts, articles, deliveries, hits, seen_urls, utcnow
+from pipelines.store.search import write_index
 
 __all__ = [
     "ArticleRecord",
@@ -30,6 +31,7 @@ __all__ = [
     "message_id_for",
     "new_id",
     "record",
+    "record_alert",
 ]
 
 
@@ -143,6 +145,7 @@ def record(
             )
     except IntegrityError:
         return RecordResult(article_id=None, stored=False, duplicate_of=article.url)
+    write_index(conn, article_id, article.text)
     mark_seen(conn, article.url, article_id)
     if article.fetched_url and article.fetched_url != article.url:
         mark_seen(conn, article.fetched_url, article_id)
@@ -150,6 +153,23 @@ def record(
     for match in matches:
         _record_match(conn, article, article_id, match, now, result)
     return result
+
+
+def record_alert(
+    conn: Connection, article_url: str, article_id: int, match: MatchRecord, now: datetime
+) -> bool:
+    """Alert a stored article for one more watch (a backfill); False if that alert exists.
+
+    Its deliveries carry the ids a live alert would have had, so a receiver can never be
+    sent the same alert twice, whichever path made it.
+    """
+    stub = ArticleRecord(url=article_url, source="", title="", text="")
+    try:
+        with conn.begin_nested():
+            _record_match(conn, stub, article_id, match, now, RecordResult(article_id, True))
+    except IntegrityError:
+        return False
+    return True
 
 
 def _record_match(

@@ -9,25 +9,28 @@ delivery queries live with the dispatcher (:mod:`pipelines.deliver.outbox`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    URL,
     Connection,
     Engine,
     create_engine,
     delete,
     event,
     insert,
+    make_url,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from pipelines.errors import StoreError
+from pipelines.errors import StoreConfigError, StoreError
 from pipelines.store import migrations
 from pipelines.store.articles import (
     ArticleRecord,
@@ -38,7 +41,9 @@ from pipelines.store.articles import (
     record,
 )
 from pipelines.store.schema import (
+    alerts,
     articles,
+    deliveries,
     delivery_attempts,
     http_cache,
     runs,
@@ -46,8 +51,9 @@ from pipelines.store.schema import (
     sources,
     utcnow,
 )
+from pipelines.store.search import delete_index
 
-__all__ = ["Store"]
+__all__ = ["Store", "database_url"]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -74,17 +80,62 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 _WRITE = "newswatch_write"
+_PRUNE_SLICE = 500
+
+# The schemes newswatch runs on, and the driver each one uses.
+_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def database_url(url: str) -> URL:
+    """Parse and check a database URL; a wrong one is a :class:`StoreConfigError` that
+    names it without its password. ``postgresql://`` and ``postgres://`` mean psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise StoreConfigError(
+            f"not a database URL: {_without_password(url)!r} "
+            "(expected sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB)"
+        ) from None
+    backend = "postgresql" if parsed.get_backend_name() == "postgres" else parsed.get_backend_name()
+    driver = _DRIVERS.get(backend)
+    if driver is None or (parsed.drivername not in (backend, driver, "postgres")):
+        raise StoreConfigError(
+            f"unsupported database {parsed.render_as_string(hide_password=True)}: newswatch "
+            "runs on sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB"
+        )
+    if backend == "postgresql" and not parsed.database:
+        raise StoreConfigError(
+            f"database URL {parsed.render_as_string(hide_password=True)} names no database "
+            "(postgresql+psycopg://USER@HOST:PORT/DB)"
+        )
+    return parsed.set(drivername=driver)
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _engine_options(url: URL) -> dict[str, Any]:
+    if url.get_backend_name() == "postgresql":
+        # pre_ping: a connection the server dropped (a restart) is replaced before use, so
+        # the round after a restart succeeds instead of failing on a dead pooled socket.
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    return {}
 
 
 class Store:
-    """Open a database by URL; :meth:`for_data_dir` gives the default SQLite file."""
+    """Open a database by URL; :meth:`open` picks the URL the options name, or the default
+    SQLite file under the data dir."""
 
     def __init__(self, url: str) -> None:
+        parsed = database_url(url)
         self.url = url
+        #: the URL as it may be shown: the password replaced by ``***``
+        self.safe_url = parsed.render_as_string(hide_password=True)
         try:
-            self.engine: Engine = create_engine(url, future=True)
-        except Exception as exc:  # bad URL, missing driver
-            raise StoreError(f"cannot open database {url!r}: {exc}") from exc
+            self.engine: Engine = create_engine(parsed, **_engine_options(parsed))
+        except Exception as exc:  # a driver that is not installed, a bad option
+            raise StoreConfigError(f"cannot open database {self.safe_url}: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -96,17 +147,42 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         return cls(f"sqlite:///{(data_dir / 'newswatch.db').as_posix()}")
 
+    @classmethod
+    def open(cls, url: str | None, data_dir: Path) -> Store:
+        """The store at ``url`` (``--database``/``NEWSWATCH_DATABASE_URL``), else the default."""
+        return cls(url) if url else cls.for_data_dir(data_dir)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
     def close(self) -> None:
         self.engine.dispose()
 
     # -- schema ---------------------------------------------------------------------------
 
-    def migrate(self) -> int:
-        """Bring the schema to the newest version; returns that version."""
+    def migrate(self) -> str:
+        """Bring the schema to the newest revision; returns that revision."""
         try:
             return migrations.upgrade(self.begin)
         except OperationalError as exc:
-            raise StoreError(f"cannot migrate database {self.url!r}: {exc.orig}") from exc
+            raise self.unreachable(exc) from exc
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (``None``: empty, or made before Alembic)."""
+        try:
+            with self.engine.connect() as conn:
+                return migrations.current(conn)
+        except OperationalError as exc:
+            raise self.unreachable(exc) from exc
+
+    def unreachable(self, exc: OperationalError) -> StoreError:
+        """One line for a database that cannot be reached: its URL without the password,
+        and the first line of the driver's reason."""
+        reason = str(exc.orig or exc).strip().splitlines()
+        first = reason[0] if reason else type(exc).__name__
+        return StoreError(f"cannot use database {self.safe_url}: {first}")
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -297,4 +373,43 @@ class Store:
                     )
                 ).rowcount,
             }
+        return removed
+
+    def prune_articles(self, keep: Mapping[str, float], now: datetime | None = None) -> int:
+        """Delete each source's articles stored more than ``keep[source]`` seconds ago
+        (``0`` or absent: keep for ever), with their hits, alerts and sent deliveries.
+
+        An article with a delivery still pending (or retrying) is kept until it is sent or
+        dead: pruning never loses an alert. Its URL stays in ``seen_urls``, so the article
+        is not fetched again while feeds still list it.
+        """
+        now = now or utcnow()
+        removed = 0
+        for source, seconds in keep.items():
+            if seconds <= 0:
+                continue
+            cutoff = now - timedelta(seconds=seconds)
+            pending = (
+                select(alerts.c.article_id)
+                .join(deliveries, deliveries.c.alert_id == alerts.c.id)
+                .where(deliveries.c.status == "pending")
+            )
+            while True:  # in slices: one short write transaction at a time
+                with self.begin() as conn:
+                    ids = list(
+                        conn.execute(
+                            select(articles.c.id)
+                            .where(
+                                articles.c.source == source,
+                                articles.c.fetched_at < cutoff,
+                                articles.c.id.not_in(pending),
+                            )
+                            .limit(_PRUNE_SLICE)
+                        ).scalars()
+                    )
+                    if not ids:
+                        break
+                    delete_index(conn, ids)
+                    conn.execute(delete(articles).where(articles.c.id.in_(ids)))
+                removed += len(ids)
         return removed

@@ -46,6 +46,7 @@ __all__ = [
     "seen_urls",
     "sources",
     "utcnow",
+    "watch_versions",
 ]
 
 
@@ -298,4 +299,15 @@ channel_leases = Table(
     Column("channel", String(100), primary_key=True),
     Column("owner", String(80), nullable=False),
     Column("until", UTCDateTime, nullable=False),
+)
+
+# Each watch's rule as the service last loaded it (a fingerprint of its terms and options):
+# a watch that is new or changed since then only sees articles from then on, and the
+# service says how to backfill it.
+watch_versions = Table(
+    "watch_versions",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
 )

@@ -143,8 +143,11 @@ class Worker:
             return self._ctx
         add_secrets(secrets_from_config(self.config_dir))
         if self._store is None:
-            self._store = Store.for_data_dir(self.data_dir)
-            self._store.migrate()  # the pool's service migrated already; a no-op then
+            # The service that started this worker opened (and migrated) the same store.
+            url = os.environ.get("NEWSWATCH_DATABASE_URL")
+            self._store = Store.open(url, self.data_dir)
+            password = self._store.engine.url.password
+            add_secrets([str(password)] if password else [])
         self._ctx = PollContext.build(config, self._store, self.gate, self.cleaners, self.log_level)
         self._stamp = stamp
         return self._ctx

@@ -1,0 +1,109 @@
+"""Commands that run the pipeline: ``run``, ``crawl``, ``dispatch``, ``status``, ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crawler.cli.common import command, config_of, store_of
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    c = command(
+        sub,
+        "crawl",
+        cmd_crawl,
+        "one crawl round now",
+        "Crawl every source (or the named ones) once.",
+    )
+    c.add_argument(
+        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
+    c.add_argument("--json", action="store_true", help="print JSON summary lines")
+    command(sub, "dispatch", cmd_dispatch, "deliver every due alert once, then exit")
+    r = command(sub, "run", cmd_run, "the service, until SIGTERM/SIGINT")
+    r.add_argument(
+        "--http", metavar="HOST:PORT", help="serve /healthz and /metrics here (e.g. 127.0.0.1:9410)"
+    )
+    r.add_argument("--log-format", choices=["text", "json"], default="text")
+    s = command(sub, "status", cmd_status, "sources, last runs, errors, alert queue")
+    s.add_argument("--json", action="store_true")
+    d = command(sub, "demo", cmd_demo, "the whole pipeline offline, on a bundled local site")
+    d.add_argument("--keep", action="store_true", help="keep the demo's temporary folder")
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.crawl import crawl_in_process, summary_json
+    from crawler.service.rounds import crawl_in_children
+
+    config = config_of(args)
+    store = store_of(args)
+    try:
+        names = args.source or [s.name for s in config.sources if s.enabled]
+        try:
+            chosen = [config.source(n) for n in names]
+        except KeyError as exc:
+            print(f"newswatch: {exc.args[0]}", file=sys.stderr)
+            return 2
+        if len(chosen) == 1:
+            level = "DEBUG" if args.verbosity > 1 else "WARNING"
+            summaries = [crawl_in_process(config, chosen[0], store, log_level=level)]
+        else:
+            summaries = crawl_in_children(config, chosen, store, verbosity=args.verbosity)
+    finally:
+        store.close()
+    for summary in summaries:
+        print(summary_json(summary) if args.json else summary.line(), flush=True)
+    return 1 if any(s.status != "ok" for s in summaries) else 0
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    from pipelines.deliver.dispatch import Dispatcher
+
+    config = config_of(args)
+    store = store_of(args)
+    try:
+        digests = {w.name: w.digest for w in config.watches}
+        summary = Dispatcher(store, config.channels, digests=digests, ops=config.ops).run_once()
+    finally:
+        store.close()
+    for line in summary.errors:
+        print(line, file=sys.stderr)
+    print(
+        f"sent {summary.sent}, failed {summary.failed} (will retry), dead {summary.dead}, "
+        f"waiting {summary.skipped}"
+    )
+    return 1 if summary.failed or summary.dead else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from crawler.service.main import run_service
+
+    return run_service(
+        args.config,
+        args.data,
+        http=args.http,
+        log_format=args.log_format,
+        verbosity=args.verbosity,
+        database=args.database,
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from crawler.service.status import render_status
+
+    config = config_of(args)
+    store = store_of(args)
+    try:
+        print(render_status(config, store, as_json=args.json))
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo.run import run_demo
+
+    return run_demo(keep=args.keep, verbosity=args.verbosity)
