@@ -71,7 +71,10 @@ def silent() -> Iterator[SilentServer]:
 
 
 def setup(
-    tmp_path: Path, sources: dict[str, str], timeouts: dict[str, str] | None = None
+    tmp_path: Path,
+    sources: dict[str, str],
+    timeouts: dict[str, str] | None = None,
+    url: str | None = None,
 ) -> tuple[Path, Path, Store]:
     config, data = tmp_path / "config", tmp_path / "var"
     config.mkdir()
@@ -90,14 +93,17 @@ def setup(
     (config / "channels.yaml").write_text(
         "channels:\n  local: {kind: file, path: alerts.jsonl}\n", encoding="utf-8"
     )
-    store = Store.for_data_dir(data)
+    store = Store.open(url, data)
     store.migrate()
     return config, data, store
 
 
-def pool_for(config: Path, data: Path, store: Store, **options: Any) -> WarmPool:
+def pool_for(
+    config: Path, data: Path, store: Store, url: str | None = None, **options: Any
+) -> WarmPool:
     opts = PoolOptions(**{"workers": 1, "kill_margin": 30.0, **options})
-    return WarmPool(store, worker_command(config, data), opts)
+    env = {**os.environ, **({"NEWSWATCH_DATABASE_URL": url} if url else {})}
+    return WarmPool(store, worker_command(config, data), opts, env=env)
 
 
 def recorded(store: Store) -> list[dict[str, Any]]:
@@ -159,15 +165,16 @@ def test_hung_poll_times_out_without_touching_the_other_polls_of_its_worker(
     store.close()
 
 
-def test_killed_worker_is_replaced_and_its_unfinished_polls_run_again(tmp_path: Path) -> None:
+def test_killed_worker_is_replaced_and_its_unfinished_polls_run_again(
+    tmp_path: Path, database_url: str
+) -> None:
     with NewsSite(latency=0.7) as site:
         site.publish("hoi-nghi-quan-hai-ba-trung", "Hội nghị quận", PARAGRAPHS)
-        config, data, store = setup(
-            tmp_path, {"a": site.url, "b": site.url.replace("127.0.0.1", "localhost")}
-        )
+        hosts = {"a": site.url, "b": site.url.replace("127.0.0.1", "localhost")}
+        config, data, store = setup(tmp_path, hosts, url=database_url)
 
         async def scenario() -> tuple[list[CrawlOutcome | None], int]:
-            pool = pool_for(config, data, store)
+            pool = pool_for(config, data, store, database_url)
             polls = asyncio.gather(pool.crawl("a", 60), pool.crawl("b", 60))
             while len(pool.running) < 2:
                 await asyncio.sleep(0.05)
