@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from crawler.cli import archive, common, configure, db, inspect, operate, queue
+from crawler.cli import archive, common, configure, db, distributed, inspect, operate, queue
 from crawler.service.logs import setup_logging
 from pipelines.errors import ConfigError, NewswatchError
 
@@ -25,7 +25,9 @@ logger = logging.getLogger("newswatch")
 __all__ = ["COMMAND_MODULES", "main"]
 
 # In the order their commands appear in ``newswatch --help``.
-COMMAND_MODULES: list[ModuleType] = [configure, operate, inspect, queue, archive, db]
+COMMAND_MODULES: list[ModuleType] = [
+    configure, operate, inspect, queue, archive, db, distributed
+]  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -22,7 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--source", action="append", metavar="NAME", help="only this source (repeatable)"
     )
     c.add_argument("--json", action="store_true", help="print JSON summary lines")
-    command(sub, "dispatch", cmd_dispatch, "deliver every due alert once, then exit")
+    p = command(sub, "dispatch", cmd_dispatch, "deliver every due alert once, then exit")
+    p.add_argument(
+        "--forever",
+        action="store_true",
+        help="keep delivering until SIGTERM (distributed mode: on any number of machines)",
+    )
     r = command(sub, "run", cmd_run, "the service, until SIGTERM/SIGINT")
     r.add_argument(
         "--http", metavar="HOST:PORT", help="serve /healthz and /metrics here (e.g. 127.0.0.1:9410)"
@@ -64,6 +69,13 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
 
     config = config_of(args)
     store = store_of(args)
+    if args.forever:
+        from crawler.distributed.dispatch import dispatch_forever
+
+        try:
+            return dispatch_forever(store, config)
+        finally:
+            store.close()
     try:
         digests = {w.name: w.digest for w in config.watches}
         summary = Dispatcher(store, config.channels, digests=digests, ops=config.ops).run_once()

@@ -38,7 +38,7 @@ from pipelines.errors import ConfigError
 from pipelines.persist import SharedCleaners
 from pipelines.store.database import Store
 
-__all__ = ["main", "resident_bytes"]
+__all__ = ["config_stamp", "main", "resident_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Worker:
 
     def _context(self) -> PollContext:
         """The configuration as its files are now (read again only when one changed)."""
-        stamp = _stamp(self.config_dir)
+        stamp = config_stamp(self.config_dir)
         if self._ctx is not None and stamp == self._stamp:
             return self._ctx
         try:
@@ -153,7 +153,8 @@ class Worker:
         return self._ctx
 
 
-def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def config_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of each configuration file (changes when one does)."""
     found = []
     for path in sorted(folder.glob("*.yaml")):
         try:
