@@ -82,6 +82,13 @@ def cpu_of(pids: list[int]) -> float:
     return total
 
 
+def workers_cpu(live: list[int]) -> float:
+    """CPU of the live workers, plus all that exited workers (and their cleaning processes)
+    used: a recycled worker's CPU is then still counted."""
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return cpu_of(live) + reaped.ru_utime + reaped.ru_stime
+
+
 def control(port: int, path: str) -> object:
     with urllib.request.urlopen(f"http://{address(0)}:{port}{path}", timeout=60) as answer:
         return json.loads(answer.read())
@@ -93,14 +100,14 @@ async def warm_rounds(pool: WarmPool, names: list[str], rounds: int) -> tuple[fl
     wall = cpu = 0.0
     for _ in range(rounds):
         pids = pool.worker_pids
-        before_cpu, before_self = cpu_of(pids), time.process_time()
+        before = workers_cpu(pids) + time.process_time()
         started = time.perf_counter()
         outcomes = await asyncio.gather(*(pool.crawl(n, 120) for n in names))
         wall += time.perf_counter() - started
-        cpu += cpu_of(pids) - before_cpu + time.process_time() - before_self
+        cpu += workers_cpu(pool.worker_pids) + time.process_time() - before
         bad += sum(1 for o in outcomes if o is None or not o.ok)
         if pool.worker_pids != pids:
-            print(f"    (workers changed during the round: {pids} -> {pool.worker_pids})")
+            print(f"    (workers recycled during the round: {pids} -> {pool.worker_pids})")
     return wall, cpu, bad
 
 

@@ -161,6 +161,12 @@ def test_schedulers_worker_and_dispatcher_alert_once_and_survive_a_killed_worker
             window_start = datetime.now(UTC).replace(tzinfo=None)
             time.sleep(4 * EVERY)
             window = [(s, at) for s, at in ok_runs() if at.replace(tzinfo=None) >= window_start]
+            shown = subprocess.run(
+                [sys.executable, "-m", "crawler.cli", "--config", str(config), "--data",
+                 str(data), "status", "--json"],
+                env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
+            )  # fmt: skip
+            status = json.loads(shown.stdout)
         finally:
             for proc in procs.values():
                 if proc.poll() is None:
@@ -179,3 +185,7 @@ def test_schedulers_worker_and_dispatcher_alert_once_and_survive_a_killed_worker
     # Four intervals: each source polled about four times, not eight (two schedulers).
     per_source = {s: sum(1 for x, _ in window if x == s) for s in ("one", "two")}
     assert all(2 <= n <= 5 for n in per_source.values()), (per_source, texts["worker"][-3000:])
+    # status: the worker that answers, the queue's depth, each source's lag.
+    assert len(status["distributed"]["workers"]) == 1, status["distributed"]
+    assert isinstance(status["distributed"]["queue_depth"], int)
+    assert all(s["lag"] is not None and s["lag"] < 30 for s in status["sources"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any
 
 from crawler.cli.common import command, config_of, store_of
 
@@ -104,15 +106,44 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from crawler.service.status import render_status
+    from crawler.service.status import collect_status, render_status
 
     config = config_of(args)
     store = store_of(args)
     try:
-        print(render_status(config, store, as_json=args.json))
+        text = render_status(config, store, as_json=args.json)
+        if os.environ.get("NEWSWATCH_BROKER_URL"):
+            text = _with_broker(text, args.json, collect_status(config, store)["sources"])
     finally:
         store.close()
+    print(text)
     return 0
+
+
+def _with_broker(text: str, as_json: bool, sources: list[dict[str, Any]]) -> str:
+    """The distributed mode's workers, queue depth and the most overdue sources."""
+    import json
+
+    from crawler.distributed.app import broker_url, queue_name
+    from crawler.distributed.probe import broker_status
+
+    found = broker_status(broker_url(), queue_name())
+    if as_json:
+        data = json.loads(text)
+        data["distributed"] = found
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    if "error" in found:
+        line = f"broker {found['broker']}: unreachable: {found['error']}"
+    else:
+        workers = ", ".join(found["workers"]) or "none answering"
+        line = (
+            f"broker {found['broker']}, queue {found['queue']}: {found['queue_depth']} polls "
+            f"waiting; workers: {workers}"
+        )
+    late = sorted((s for s in sources if s.get("lag")), key=lambda s: -s["lag"])[:5]
+    if late:
+        line += "\nmost overdue: " + ", ".join(f"{s['name']} {s['lag']:.0f} s" for s in late)
+    return f"{text}\n\n{line}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -69,6 +69,7 @@ def collect_status(config: Config, store: Store, now: datetime | None = None) ->
                 "result": row.get("last_status"),
                 "new_articles": run.get("new_articles"),
                 "next_run": next_runs.get(src.name) if src.enabled else None,
+                "lag": _lag(row.get("last_run_at"), src.every, moment) if src.enabled else None,
                 "consecutive_failures": row.get("consecutive_failures", 0) or 0,
                 "last_new_article": _iso(row.get("last_new_at")),
                 "last_error": row.get("last_error"),
@@ -176,6 +177,15 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[i
         return "  ".join(parts).rstrip()
 
     return [fmt(headers), *(fmt(r) for r in rows)]
+
+
+def _lag(last_run: datetime | None, every: float, now: datetime) -> float | None:
+    """Seconds a source is overdue (0 when not due yet; ``None`` when it never ran)."""
+    if last_run is None:
+        return None
+    if last_run.tzinfo is None and now.tzinfo is not None:
+        now = now.replace(tzinfo=None)
+    return round(max(0.0, (now - last_run).total_seconds() - every), 1)
 
 
 def _iso(value: Any) -> str | None:
