@@ -217,6 +217,14 @@ async def phase_articles(
     return wall, stored, urls
 
 
+def _print_lag(lag: dict[str, float], every: float) -> None:
+    print(f"(c) newswatch run, {lag['sources']:.0f} sources every {every:g} s for "
+          f"{lag['elapsed']:.0f} s: {lag['polls']:.0f} polls ({lag['bad']:.0f} not ok); most "
+          f"overdue source {lag['max_lag']:.1f} s late (p99 {lag['p99_lag']:.1f} s); "
+          f"CPU {lag['cpu'] / max(lag['elapsed'], 1):.2f} cores   target <= {every:g} s: "
+          f"{'met' if lag['max_lag'] <= every else 'MISSED'}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -228,6 +236,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="intervals (c) runs for")
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--article-sources", type=int, default=20)
+    parser.add_argument(
+        "--lag-only", action="store_true", help="only (c): a long run at a real interval"
+    )
     args = parser.parse_args()
     each = max(1, args.articles // args.article_sources)
     with tempfile.TemporaryDirectory(prefix="nw-scale-") as tmp:
@@ -244,6 +255,11 @@ def main() -> None:
             store = Store.for_data_dir(data)
             store.migrate()
             names = [f"s{i:05d}" for i in range(args.sources)]
+            if args.lag_only:
+                store.close()
+                lag = phase_lag(config, data, args.every, args.rounds, args.workers)
+                _print_lag(lag, args.every)
+                return
             print(f"{args.sources} sources on {len(set(map(address, range(args.sources))))} "
                   f"loopback addresses, {args.workers} warm workers, "
                   f"{os.cpu_count()} cores")  # fmt: skip
@@ -281,11 +297,7 @@ def main() -> None:
           f"{'met' if per_poll <= 0.030 else 'MISSED'}")  # fmt: skip
     print(f"(b) polls per second sustained (warm, every source due at once): "
           f"{polls / wall:,.0f} on {cores} cores")  # fmt: skip
-    print(f"(c) newswatch run, {lag['sources']:.0f} sources every {args.every:g} s for "
-          f"{lag['elapsed']:.0f} s: {lag['polls']:.0f} polls ({lag['bad']:.0f} not ok); most "
-          f"overdue source {lag['max_lag']:.1f} s late (p99 {lag['p99_lag']:.1f} s); "
-          f"CPU {lag['cpu'] / max(lag['elapsed'], 1):.2f} cores   target <= {args.every:g} s: "
-          f"{'met' if lag['max_lag'] <= args.every else 'MISSED'}")  # fmt: skip
+    _print_lag(lag, args.every)
     rate, ceiling_rate = stored / art_wall, len(urls) / t_ceiling
     print(f"(d) round with new articles: {stored} stored from {args.article_sources} sources in "
           f"{art_wall:.2f} s = {rate:.1f} articles/s; trafilatura alone on all cores "
