@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.channelconfig import check_notify, parse_channels
 from crawler.yamlsrc import Located, interpolate, load_located
+from crawler.yamlsrc import check_keys as _check_keys
+from crawler.yamlsrc import str_list as _str_list
 from pipelines.clean.extract import check_selector
 from pipelines.deliver.channels.base import Channel
-from pipelines.deliver.channels.registry import build_channel
 from pipelines.errors import ConfigError, Problem
 from pipelines.match.rules import parse_watches
 from pipelines.match.watch import Watch
@@ -31,7 +33,9 @@ __all__ = [
     "DEFAULT_USER_AGENT",
     "Config",
     "SourceConfig",
+    "format_duration",
     "load_config",
+    "load_sources_file",
     "load_watches_file",
     "parse_duration",
 ]
@@ -46,6 +50,7 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "concurrency": 2,
     "stale_after": "24h",
     "fail_after": 3,
+    "max_age": "7d",
     # how long stored articles are kept (0: for ever); pruning never drops a pending alert
     "keep": 0,
     "user_agent": DEFAULT_USER_AGENT,
@@ -61,6 +66,8 @@ SOURCE_KEYS = DEFAULT_KEYS | {
     "article_url",
     "aliases",
     "enabled",
+    "lead",
+    "captions",
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -77,6 +84,15 @@ def parse_duration(value: object) -> float:
     if not m:
         raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 10m, 2h, 1d)")
     return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds -> the largest whole unit: ``604800`` -> ``"7d"``, ``5400`` -> ``"90m"``."""
+    for unit in ("d", "h", "m", "s"):
+        size = _UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 @dataclass(frozen=True)
@@ -96,9 +112,12 @@ class SourceConfig:
     concurrency: int = 2
     stale_after: float = 86400.0
     fail_after: int = 3
-    keep: float = 0.0
+    max_age: float = 7 * 86400.0  # feed/sitemap entries older than this are skipped; 0: no limit
+    keep: float = 0.0  # stored articles older than this are pruned; 0: kept for ever
     aliases: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
+    lead: tuple[str, ...] = ()  # CSS selectors of the lead, tried before the cleaner's own
+    captions: tuple[str, ...] = ()  # CSS selectors of photo captions, likewise
     user_agent: str = DEFAULT_USER_AGENT
     enabled: bool = True
 
@@ -150,8 +169,8 @@ def load_config(config_dir: Path, data_dir: Path) -> Config:
         docs[name] = doc
     sources = _parse_sources(docs["sources.yaml"])
     watches = _parse_watch_doc(docs["watches.yaml"])
-    channels, disabled, ops = _parse_channels(docs["channels.yaml"], data_dir)
-    _check_notify(docs["watches.yaml"], watches, set(channels) | set(disabled))
+    channels, disabled, ops = parse_channels(docs["channels.yaml"], data_dir)
+    check_notify(docs["watches.yaml"], watches, set(channels) | set(disabled))
     if any(p.severity == "error" for p in docs["channels.yaml"].problems):
         disabled = {k: v for k, v in disabled.items() if v != "invalid configuration"}
     for doc in docs.values():
@@ -171,14 +190,6 @@ def load_config(config_dir: Path, data_dir: Path) -> Config:
     )
 
 
-def _check_keys(
-    doc: Located, value: Mapping[str, Any], path: tuple[str | int, ...], allowed: set[str]
-) -> None:
-    for key in value:
-        if key not in allowed:
-            doc.error((*path, key), f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-
 def _parse_sources(doc: Located) -> list[SourceConfig]:
     data = doc.data
     if doc.problems and data is None:
@@ -187,13 +198,15 @@ def _parse_sources(doc: Located) -> list[SourceConfig]:
         doc.error((), "expected a mapping with 'sources' (and optional 'defaults')")
         return []
     _check_keys(doc, data, (), {"defaults", "sources"})
-    defaults = dict(BUILTIN_DEFAULTS)
     raw_defaults = data.get("defaults") or {}
     if not isinstance(raw_defaults, dict):
         doc.error(("defaults",), "expected a mapping")
         raw_defaults = {}
     _check_keys(doc, raw_defaults, ("defaults",), DEFAULT_KEYS)
-    defaults.update({k: v for k, v in raw_defaults.items() if k in DEFAULT_KEYS})
+    # Each value is checked where it is written: a bad default is an error even when every
+    # source overrides it (the next source added would inherit it).
+    # Unset keys keep SourceConfig's own defaults, the built-in ones.
+    defaults = _settings(doc, ("defaults",), raw_defaults)
     raw = data.get("sources")
     if not isinstance(raw, list) or not raw:
         doc.error(("sources",), "expected a non-empty list of sources")
@@ -211,6 +224,49 @@ def _parse_sources(doc: Located) -> list[SourceConfig]:
     return result
 
 
+def _settings(doc: Located, path: tuple[str | int, ...], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a source inherits from ``defaults`` that are written in ``raw``, checked
+    and converted (durations in seconds); each problem is reported at ``path``."""
+    fields: dict[str, Any] = {}
+    for key in ("every", "jitter", "timeout", "delay", "stale_after"):
+        if key in raw:
+            try:
+                fields[key] = parse_duration(raw[key])
+            except ValueError as exc:
+                doc.error((*path, key), str(exc))
+    if fields.get("every", 1) <= 0:
+        doc.error((*path, "every"), "must be more than 0")
+    for key, zero in (("max_age", "0 means no limit"), ("keep", "0 means for ever")):
+        if key in raw:
+            try:
+                fields[key] = parse_duration(raw[key])
+                if fields[key] < 0:
+                    raise ValueError("must not be negative")
+            except ValueError as exc:
+                doc.error((*path, key), f"{exc}; {zero}")
+    for key in ("concurrency", "fail_after"):
+        if key not in raw:
+            continue
+        value = raw[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            doc.error((*path, key), "expected a whole number of at least 1")
+        else:
+            fields[key] = value
+    if "drop" in raw:
+        fields["drop"] = tuple(_str_list(doc, (*path, "drop"), raw["drop"]))
+        for j, selector in enumerate(fields["drop"]):
+            why = check_selector(selector)
+            if why:
+                doc.error((*path, "drop", j), why)
+    if "user_agent" in raw:
+        agent = raw["user_agent"]
+        if not isinstance(agent, str) or not agent.strip():
+            doc.error((*path, "user_agent"), "expected a non-empty text")
+        else:
+            fields["user_agent"] = agent.strip()
+    return fields
+
+
 def _parse_source(
     doc: Located, path: tuple[str | int, ...], item: Any, defaults: Mapping[str, Any]
 ) -> SourceConfig | None:
@@ -222,62 +278,33 @@ def _parse_source(
     if not isinstance(name, str) or not _NAME.match(name):
         doc.error((*path, "name"), "needs a name of lowercase letters, digits, '-', '_' or '.'")
         return None
-    merged = {**defaults, **{k: v for k, v in item.items() if k in SOURCE_KEYS}}
-    fields: dict[str, Any] = {"name": name}
-    home = merged.get("home")
+    fields: dict[str, Any] = {**defaults, "name": name}
+    fields.update(_settings(doc, path, {k: v for k, v in item.items() if k in DEFAULT_KEYS}))
+    home = item.get("home")
     if home is not None:
         fields["home"] = _url(doc, (*path, "home"), home)
     for key in ("feeds", "sitemaps", "listings"):
         fields[key] = tuple(
             _url(doc, (*path, key, j), u)
-            for j, u in enumerate(_str_list(doc, (*path, key), merged.get(key)))
+            for j, u in enumerate(_str_list(doc, (*path, key), item.get(key)))
         )
     if not (fields.get("home") or fields["feeds"] or fields["sitemaps"] or fields["listings"]):
         doc.error(path, f"source {name!r} needs at least one of home, feeds, sitemaps, listings")
-    pattern = merged.get("article_url")
+    pattern = item.get("article_url")
     if pattern is not None:
         fields["article_url"] = _regex(doc, (*path, "article_url"), pattern)
-    for key in ("every", "jitter", "timeout", "delay", "stale_after", "keep"):
-        try:
-            fields[key] = parse_duration(merged[key])
-        except ValueError as exc:
-            doc.error((*path, key) if key in item else ("defaults", key), str(exc))
-    if fields.get("keep", 0) < 0:
-        doc.error((*path, "keep") if "keep" in item else ("defaults", "keep"), "must be 0 or more")
-    for key in ("concurrency", "fail_after"):
-        value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            doc.error(
-                (*path, key) if key in item else ("defaults", key),
-                "expected a whole number of at least 1",
-            )
-        else:
-            fields[key] = value
-    if fields.get("every", 1) <= 0:
-        doc.error((*path, "every"), "must be more than 0")
-    fields["aliases"] = tuple(_str_list(doc, (*path, "aliases"), merged.get("aliases")))
-    fields["drop"] = tuple(_str_list(doc, (*path, "drop"), merged.get("drop")))
-    for j, selector in enumerate(fields["drop"]):
-        why = check_selector(selector)
-        if why:
-            doc.error((*path, "drop", j) if "drop" in item else ("defaults", "drop", j), why)
-    fields["user_agent"] = str(merged.get("user_agent") or DEFAULT_USER_AGENT)
-    enabled = merged.get("enabled", True)
+    fields["aliases"] = tuple(_str_list(doc, (*path, "aliases"), item.get("aliases")))
+    for key in ("lead", "captions"):  # per site only: selectors of one site's markup
+        fields[key] = tuple(_str_list(doc, (*path, key), item.get(key)))
+        for j, selector in enumerate(fields[key]):
+            why = check_selector(selector)
+            if why:
+                doc.error((*path, key, j), why)
+    enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
         doc.error((*path, "enabled"), "expected true or false")
     fields["enabled"] = bool(enabled)
     return SourceConfig(**fields)
-
-
-def _str_list(doc: Located, path: tuple[str | int, ...], value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        doc.error(path, "expected a list of strings")
-        return []
-    return list(value)
 
 
 def _url(doc: Located, path: tuple[str | int, ...], value: Any) -> str:
@@ -304,56 +331,18 @@ def _parse_watch_doc(doc: Located) -> list[Watch]:
     return watches
 
 
-def _parse_channels(
-    doc: Located,
-    data_dir: Path,
-) -> tuple[dict[str, Channel], dict[str, str], tuple[str, ...]]:
-    channels: dict[str, Channel] = {}
-    disabled: dict[str, str] = {}
-    data = doc.data
-    if data is None:
-        return channels, disabled, ()
-    if not isinstance(data, dict):
-        doc.error((), "expected a mapping with 'channels' (and optional 'ops')")
-        return channels, disabled, ()
-    _check_keys(doc, data, (), {"channels", "ops"})
-    raw = data.get("channels")
-    if not isinstance(raw, dict) or not raw:
-        doc.error(("channels",), "expected a mapping of channel name -> settings")
-        raw = {}
-    for name, mapping in raw.items():
-        path = ("channels", name)
-        unset = sorted({var for p, var in doc.unset.items() if p[:2] == path})
-        if unset:
-            names = ", ".join(unset)
-            disabled[name] = (
-                f"environment variables {names} are not set"
-                if len(unset) > 1
-                else f"environment variable {names} is not set"
-            )
-            doc.error(path, f"channel disabled: {disabled[name]}", severity="warning")
-            continue
-        try:
-            channels[name] = build_channel(str(name), mapping, data_dir=data_dir)
-        except ConfigError as exc:
-            doc.problems.extend(doc.locate(p) for p in exc.problems)
-            disabled[name] = "invalid configuration"  # reported above; not "unknown" below
-    ops = tuple(_str_list(doc, ("ops",), data.get("ops")))
-    for i, name in enumerate(ops):
-        if name not in raw:
-            doc.error(("ops", i), f"no channel named {name!r}")
-    return channels, disabled, ops
+def load_sources_file(path: Path, display: str | None = None) -> list[SourceConfig]:
+    """Load one sources file on its own (``newswatch sources add`` checks its result).
 
-
-def _check_notify(doc: Located, watches: list[Watch], known: set[str]) -> None:
-    for watch in watches:
-        for i, channel in enumerate(watch.notify):
-            if channel not in known:
-                choices = ", ".join(sorted(known)) or "none configured"
-                doc.error(
-                    ("watches", watch.name, "notify", i),
-                    f"no channel named {channel!r} (channels: {choices})",
-                )
+    Raises :class:`ConfigError` listing every error, named after ``display`` (or ``path``).
+    """
+    doc = load_located(path, display=display or str(path))
+    if not doc.problems:
+        interpolate(doc)
+    sources = _parse_sources(doc)
+    if any(p.severity == "error" for p in doc.problems):
+        raise ConfigError(doc.problems)
+    return sources
 
 
 def load_watches_file(path: Path) -> tuple[list[Watch], list[Problem]]:

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from crawler.config import Config, SourceConfig
+from crawler.config import Config, SourceConfig, format_duration
 from pipelines.match.matcher import Matcher
 from pipelines.store.database import Store
 
@@ -31,7 +31,7 @@ class CrawlSummary:
     """The outcome of one source's round (the child's last stdout line, as JSON)."""
 
     source: str
-    status: str = "ok"  # ok | failed | timeout | crashed
+    status: str = "ok"  # ok | degraded | failed | timeout | crashed
     new_articles: int = 0
     alerts: int = 0
     requests: int = 0
@@ -41,12 +41,17 @@ class CrawlSummary:
     bytes: int = 0
     duration: float = 0.0
     error: str | None = None
+    too_old: int = 0  # feed/sitemap entries skipped as older than max_age
+    max_age: float = 0.0  # the source's max_age, seconds (0: no limit)
 
     def line(self) -> str:
         """Human summary, one line."""
         unchanged = "" if self.not_modified is None else f" ({self.not_modified} not modified)"
+        old = ""
+        if self.too_old:
+            old = f", {self.too_old} older than {format_duration(self.max_age)} skipped"
         head = (
-            f"{self.source}: {self.status}, {self.new_articles} new, {self.alerts} alerts, "
+            f"{self.source}: {self.status}, {self.new_articles} new{old}, {self.alerts} alerts, "
             f"{self.requests} requests{unchanged}, {self.duration:.1f}s"
         )
         return f"{head} — {self.error}" if self.error else head
@@ -72,10 +77,14 @@ def crawl_in_process(
 
     started = time.monotonic()
     run_id = store.start_run(source.name)
-    summary = CrawlSummary(source=source.name)
+    summary = CrawlSummary(source=source.name, max_age=source.max_age)
     try:
         watches = config.watches
-        settings = crawl_settings(source, log_level=log_level)
+        settings = crawl_settings(
+            source,
+            log_level=log_level,
+            extra={"NEWSWATCH_ROBOTS_CACHE": str(config.data_dir / "robots")},
+        )
         _quiet_scrapy(log_level)
         process = AsyncCrawlerProcess(settings)
         crawler = process.create_crawler(NewsSpider)
@@ -102,7 +111,12 @@ def crawl_in_process(
         alerts=summary.alerts,
         errors=summary.errors,
         nbytes=summary.bytes,
-        detail={"error": summary.error, "not_modified": summary.not_modified},
+        detail={
+            "error": summary.error,
+            "not_modified": summary.not_modified,
+            "too_old": summary.too_old,
+            "max_age": summary.max_age,
+        },
     )
     return summary
 
@@ -137,6 +151,7 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
     summary.requests = get("downloader/request_count")
     summary.fetched = get("downloader/response_count")
     summary.bytes = get("downloader/response_bytes")
+    summary.too_old = get("newswatch/articles/too_old")
     summary.not_modified = get("newswatch/index/not_modified") + get("newswatch/index/unchanged")
     summary.errors = (
         get("newswatch/index/failed")
@@ -156,6 +171,14 @@ def _fill(summary: CrawlSummary, stats: dict[str, Any], spider: Any) -> None:
         summary.error = "; ".join(problems[:3]) or "every index page failed"
     elif problems:
         summary.error = f"{len(problems)} index page(s) failed: " + "; ".join(problems[:3])
+    stopped = list(stats.get("newswatch/host/stopped") or [])
+    if stopped and summary.status == "ok":
+        # A host that kept failing was left alone: the round did not do its job, entirely
+        # (failed) or in part (degraded: some articles came through).
+        summary.status = "degraded" if summary.new_articles else "failed"
+        held = get("newswatch/articles/postponed")
+        note = f"stopped asking {'; '.join(stopped)}; {held} article(s) left for the next round"
+        summary.error = f"{note}; {summary.error}" if summary.error else note
 
 
 def summary_json(summary: CrawlSummary) -> str:

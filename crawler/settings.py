@@ -56,8 +56,13 @@ def crawl_settings(
         # 50 idle tasks per page cost the event loop ~2 ms each page.
         "CONCURRENT_ITEMS": 2,
         "DOWNLOADER_MIDDLEWARES": {
+            # robots.txt kept between rounds (crawler/robots.py), not fetched every round.
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.robots.CachedRobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            # Below the retries: it sees every attempt and can stop them.
+            "crawler.middlewares.HostBreakerMiddleware": 555,
             "crawler.middlewares.ConditionalGetMiddleware": 560,
         },
         "ITEM_PIPELINES": {"pipelines.persist.ArticlePipeline": 300},
@@ -74,6 +79,8 @@ def crawl_settings(
         },
         "NEWSWATCH_SOURCE": source.name,
         "NEWSWATCH_DROP": list(source.drop),
+        "NEWSWATCH_LEAD": list(source.lead),
+        "NEWSWATCH_CAPTIONS": list(source.captions),
     }
     settings.update(extra or {})
     return settings

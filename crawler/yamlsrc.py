@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pipelines.errors import Problem
 
-__all__ = ["UNSET", "Located", "interpolate", "load_located"]
+__all__ = ["UNSET", "Located", "check_keys", "interpolate", "load_located", "str_list"]
 
 Path_ = tuple[str | int, ...]
 
@@ -172,3 +172,24 @@ def _interp(value: Any, path: Path_, doc: Located, env: Mapping[str, str]) -> An
         doc.unset[path] = missing[0]
         return _Unset(result)
     return result
+
+
+def check_keys(
+    doc: Located, value: Mapping[str, Any], path: tuple[str | int, ...], allowed: set[str]
+) -> None:
+    """An error for every key of ``value`` not in ``allowed``."""
+    for key in value:
+        if key not in allowed:
+            doc.error((*path, key), f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+
+def str_list(doc: Located, path: tuple[str | int, ...], value: Any) -> list[str]:
+    """A string or a list of strings, as a list (an error and ``[]`` otherwise)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        doc.error(path, "expected a list of strings")
+        return []
+    return list(value)

@@ -23,7 +23,7 @@ from typing import Any
 
 from pipelines.clean.extract import CleanError, extract
 from pipelines.match.matcher import Matcher
-from pipelines.match.text import document_text, legacy_encoding
+from pipelines.match.text import article_document, legacy_encoding
 from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord, RecordResult
 from pipelines.store.database import Store
 
@@ -52,16 +52,28 @@ class CleanedPage:
     published: datetime | None
     author: str | None
     flags: tuple[str, ...]
+    #: Where the photo captions begin in ``text`` (they come after the body).
+    captions_start: int | None = None
 
 
 def clean_page(
-    body: bytes, url: str, content_type: str | None, drop: Sequence[str]
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    drop: Sequence[str],
+    lead: Sequence[str] = (),
+    captions: Sequence[str] = (),
 ) -> CleanedPage | None:
-    """Extract and canonicalise one page (runs in a worker process; picklable in and out)."""
-    extracted = extract(body, url, content_type=content_type, drop=drop)
+    """Extract and canonicalise one page (runs in a worker process; picklable in and out).
+    ``drop``, ``lead`` and ``captions`` are the source's selectors from ``sources.yaml``."""
+    extracted = extract(
+        body, url, content_type=content_type, drop=drop, lead=lead, captions=captions
+    )
     if extracted is None:
         return None
-    text, title_length = document_text(extracted.title, extracted.text)
+    text, title_length, captions_start = article_document(
+        extracted.title, extracted.text, extracted.captions
+    )
     flags: tuple[str, ...] = ()
     legacy = legacy_encoding(text)
     if legacy:
@@ -74,6 +86,7 @@ def clean_page(
         published=extracted.published,
         author=extracted.author,
         flags=flags,
+        captions_start=captions_start,
     )
 
 
@@ -195,6 +208,8 @@ class ArticlePipeline:
         self.crawler = crawler
         self.source: str = settings["NEWSWATCH_SOURCE"]
         self.drop: list[str] = list(settings.get("NEWSWATCH_DROP") or [])
+        self.lead: list[str] = list(settings.get("NEWSWATCH_LEAD") or [])
+        self.captions: list[str] = list(settings.get("NEWSWATCH_CAPTIONS") or [])
         self.workers = int(settings.get("NEWSWATCH_WORKERS") or os.cpu_count() or 1)
         self._threaded: ThreadPoolExecutor | None = None
         self._thread_lock = threading.Lock()
@@ -266,7 +281,14 @@ class ArticlePipeline:
         executor = await self._executor()
         try:
             page = await loop.run_in_executor(
-                executor, clean_page, item["body"], url, item.get("content_type"), self.drop
+                executor,
+                clean_page,
+                item["body"],
+                url,
+                item.get("content_type"),
+                self.drop,
+                self.lead,
+                self.captions,
             )
         except CleanError as exc:
             stats.inc_value("newswatch/articles/unreadable")
@@ -321,7 +343,9 @@ class ArticlePipeline:
         if page.flags:
             return []
         out = []
-        for m in self.matcher.match(page.text, title_length=page.title_length):
+        for m in self.matcher.match(
+            page.text, title_length=page.title_length, captions_start=page.captions_start
+        ):
             hits = [
                 HitRecord(
                     term=h.term,

@@ -88,13 +88,21 @@ def test_boilerplate_is_not_in_the_text(article: Extracted, boilerplate: str) ->
     assert boilerplate not in article.text
 
 
-def test_a_caption_printed_twice_appears_at_most_once(article: Extracted) -> None:
-    assert article.text.count("Phối cảnh tuyến phố sau khi mở rộng") <= 1
+CAPTIONS = [
+    "Phố Bạch Mai giờ tan tầm. Ảnh: Minh Châu",
+    "Phối cảnh tuyến phố sau khi mở rộng (ảnh do Ban quản lý dự án cung cấp).",
+]
+
+
+def test_a_caption_printed_twice_is_kept_once_as_a_caption(article: Extracted) -> None:
+    # figcaption + the same words again as an italic paragraph under the photo.
+    assert "Phối cảnh tuyến phố sau khi mở rộng" not in article.text
+    assert list(article.captions) == CAPTIONS
 
 
 def test_paragraphs_are_separated_by_a_blank_line(article: Extracted) -> None:
     paragraphs = article.text.split("\n\n")
-    assert len(paragraphs) == 2 + len(BODY)  # sapo, body, and the repeated caption once
+    assert len(paragraphs) == 1 + len(BODY)  # sapo and body; the captions are apart
     assert all(p == p.strip() and p for p in paragraphs)
 
 
@@ -114,7 +122,8 @@ def test_canonical_url_is_made_absolute() -> None:
 
 def test_extract_to_json_is_the_cli_shape(article: Extracted) -> None:
     data = extract_to_json(article)
-    assert set(data) == {"url", "title", "published", "author", "text"}
+    assert set(data) == {"url", "title", "published", "author", "text", "captions"}
+    assert data["captions"] == CAPTIONS
     assert data["published"] == "2026-11-20T09:15:00+07:00"
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
 

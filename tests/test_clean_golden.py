@@ -1,6 +1,7 @@
-"""The cleaner against its golden files (``tests/golden``), one per saved real page.
+"""The cleaner against its golden files (``tests/golden``): one per saved real page, and one
+per page written here for the generic path (``tests/pages/generic``).
 
-A failure means the extraction of a real page changed. If the change is deliberate, run
+A failure means the extraction of a page changed. If the change is deliberate, run
 ``.venv/bin/python tests/golden/regen.py`` and review the diff of the JSON files.
 """
 
@@ -47,3 +48,19 @@ def test_every_saved_page_is_listed() -> None:
 def test_extraction_matches_golden(page: str) -> None:
     expected = json.loads(regen.golden_path(page).read_text(encoding="utf-8"))
     assert regen.fingerprint(page) == expected
+
+
+GENERIC = sorted(p.name for p in regen.GENERIC_PAGES.glob("*.html"))
+
+
+def test_every_generic_page_has_a_golden_file() -> None:
+    assert len(GENERIC) >= 10
+    names = {p.stem for p in regen.GENERIC_GOLDEN.glob("*.json")}
+    assert names == {Path(page).stem for page in GENERIC}
+
+
+@pytest.mark.parametrize("page", GENERIC)
+def test_generic_page_matches_golden(page: str) -> None:
+    golden = regen.GENERIC_GOLDEN / f"{Path(page).stem}.json"
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    assert regen.generic_output(page) == expected

@@ -21,6 +21,10 @@ COMMANDS = [
     "demo",
     "discover",
     "alerts",
+    "search",
+    "backfill",
+    "db",
+    "sources",
 ]
 
 
@@ -99,8 +103,11 @@ def test_extract_json_on_a_real_page(fixtures_dir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"url", "title", "published", "author", "text"}
+    assert set(data) == {"url", "title", "published", "author", "text", "captions"}
     assert data["published"].endswith("+07:00")
+    # The page's one figure caption, kept apart from the text, once.
+    assert len(data["captions"]) == 1 and "94 phố Lò Đúc" in data["captions"][0]
+    assert data["captions"][0] not in data["text"]
     assert data["title"] and "Hà Nội Mới" not in data["title"]
     assert len(data["text"]) > 500
 

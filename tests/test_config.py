@@ -89,6 +89,35 @@ def test_every_problem_is_listed_with_its_line(cfg_dir: Path, tmp_path: Path) ->
     assert "sources.yaml:10: sources.1.drop.0: invalid CSS selector" in joined
 
 
+def test_lead_and_caption_selectors_are_checked_like_drop(cfg_dir: Path, tmp_path: Path) -> None:
+    (cfg_dir / "sources.yaml").write_text(
+        "sources:\n"
+        "  - name: tuoitrethudo\n"
+        "    home: https://tuoitrethudo.vn/\n"
+        "    lead: ['h2.sapo-x', 'p[[']\n"  # line 4: the second is not a CSS selector
+        "    captions: ['td..img']\n"  # line 5: nor this
+    )
+    joined = "\n".join(_errors(cfg_dir, tmp_path))
+    assert "sources.yaml:4: sources.0.lead.1: invalid CSS selector 'p[['" in joined
+    assert "sources.yaml:5: sources.0.captions.0: invalid CSS selector 'td..img'" in joined
+    assert "lead.0" not in joined
+
+
+def test_lead_and_caption_selectors_reach_the_source(cfg_dir: Path, tmp_path: Path) -> None:
+    (cfg_dir / "sources.yaml").write_text(
+        "sources:\n"
+        "  - name: tuoitrethudo\n"
+        "    home: https://tuoitrethudo.vn/\n"
+        "    lead: h2.sapo-x\n"
+        "    captions: [p.img-note]\n"
+    )
+    config = load_config(cfg_dir, tmp_path)
+    (source,) = config.sources
+    assert source.lead == ("h2.sapo-x",)
+    assert source.captions == ("p.img-note",)
+    assert source.drop == ()
+
+
 def test_required_env_var_is_an_error(
     cfg_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,3 +177,76 @@ def test_check_config_cli_exit_codes(cfg_dir: Path, tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "sources.yaml:3: sources.0.feeds.0: 'ftp://a' is not an http(s) URL" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "bad", "good"),
+    [
+        ("every", "soon", "5m"),
+        ("jitter", "a little", "10s"),
+        ("timeout", "[]", "1m"),
+        ("delay", "yes please", "2s"),
+        ("stale_after", "never", "2h"),
+        ("concurrency", 0, 1),
+        ("fail_after", "many", 2),
+        ("drop", "['div[']", "['.ad']"),
+        ("user_agent", "''", "me/1.0"),
+        ("max_age", "-1", "3d"),
+    ],
+)
+def test_a_bad_default_is_an_error_even_when_every_source_overrides_it(
+    cfg_dir: Path, tmp_path: Path, key: str, bad: object, good: object
+) -> None:
+    (cfg_dir / "sources.yaml").write_text(
+        "defaults:\n"
+        f"  {key}: {bad}\n"  # line 2
+        "sources:\n"
+        "  - name: one\n"
+        "    home: https://example.vn/\n"
+        f"    {key}: {good}\n"
+        "  - name: two\n"
+        "    home: https://example.com.vn/\n"
+        f"    {key}: {good}\n"
+    )
+    errors = _errors(cfg_dir, tmp_path)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"sources.yaml:2: defaults.{key}")
+
+
+def test_a_bad_source_value_is_reported_at_the_source(cfg_dir: Path, tmp_path: Path) -> None:
+    (cfg_dir / "sources.yaml").write_text(
+        "defaults: {every: 5m}\n"
+        "sources:\n"
+        "  - name: one\n"
+        "    home: https://example.vn/\n"
+        "    every: soon\n"
+    )
+    assert [e.split(" ")[0] for e in _errors(cfg_dir, tmp_path)] == ["sources.yaml:5:"]
+
+
+def test_an_unknown_default_channel_is_an_error_where_it_is_written(
+    cfg_dir: Path, tmp_path: Path
+) -> None:
+    (cfg_dir / "watches.yaml").write_text(
+        "defaults: {notify: [lcoal]}\n"
+        "watches:\n"
+        "  w:\n"
+        "    any: [Hai Bà Trưng]\n"
+        "    notify: [local]\n"
+    )
+    errors = _errors(cfg_dir, tmp_path)
+    assert len(errors) == 1 and errors[0].startswith(
+        "watches.yaml:1: defaults.notify.0: no channel"
+    )
+
+
+@pytest.mark.parametrize("empty", ["channels: {}\n", "channels:\n"])
+def test_no_channels_yet_is_a_valid_configuration(
+    cfg_dir: Path, tmp_path: Path, empty: str, clean_env: None
+) -> None:
+    (cfg_dir / "channels.yaml").write_text(empty)
+    (cfg_dir / "watches.yaml").write_text(
+        "defaults: {notify: []}\nwatches:\n  w:\n    any: [Hai Bà Trưng]\n"
+    )
+    config = load_config(cfg_dir, tmp_path)
+    assert config.channels == {} and config.watches[0].notify == ()

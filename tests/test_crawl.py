@@ -282,3 +282,27 @@ def test_robots_txt_is_obeyed_and_a_forbidden_page_is_not_asked_again(
     assert not [r for r in site.request_log() if r["path"] == forbidden]
     index = [r for r in site.request_log() if r["path"] == "/rss/home.rss"]
     assert index[-1]["status"] == 304
+
+
+def test_an_alert_whose_only_hit_is_in_a_caption_says_so(tmp_path: Path) -> None:
+    from pipelines.match.snippet import CAPTION_MARK
+
+    caption = "Cán bộ phường Bạch Mai hướng dẫn người dân làm thủ tục trực tuyến"
+    with NewsSite() as site:
+        site.publish("ha-noi-ret-dam", "Hà Nội rét đậm", WEATHER, captions=(caption,))
+        site.publish("quan-tong-ket", "Quận tổng kết năm", DISTRICT, captions=(caption,))
+        cfg = write_config(
+            tmp_path / "config", "defaults: {delay: 0s}\nsources:\n" + site_source("tin", site.url)
+        )
+        data = tmp_path / "var"
+        crawl = run_cli("--config", cfg, "--data", data, "crawl", "--json")
+        assert crawl.returncode == 0, crawl.stderr
+        assert _summary(crawl.stdout)["alerts"] == 2
+        dispatch = run_cli("--config", cfg, "--data", data, "dispatch")
+        assert dispatch.returncode == 0, dispatch.stdout + dispatch.stderr
+    lines = (data / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    snippets = {a["title"]: a["snippet"] for a in (json.loads(line)["article"] for line in lines)}
+    # "phường Bạch Mai" is only under the photo of the weather story: the alert says so.
+    assert snippets["Hà Nội rét đậm"] == CAPTION_MARK + caption
+    # The district story names the district in its text: that sentence is the snippet.
+    assert snippets["Quận tổng kết năm"].startswith("UBND quận Hai Bà Trưng")

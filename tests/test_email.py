@@ -82,7 +82,7 @@ def test_starttls_with_the_test_ca_delivers_a_good_alert(smtp: SMTPServer, tmp_p
     plain, html = parts(message)
     assert "https://tuoitrethudo.vn/a-1.html?x=1&y=<2>" in plain
     assert "*quận Hai Bà Trưng*" in plain
-    assert "09:30 26/11/2026" in plain and "tuoitrethudo" in plain
+    assert "Nguồn: tuoitrethudo · Đăng lúc: 26/11/2026 09:30" in plain
     # Every piece of article text is escaped; only our own tags remain.
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;i&gt;họp&lt;/i&gt;" in html
@@ -212,7 +212,7 @@ def test_dispatcher_sends_alerts_digests_and_notices_by_email(
         channel.burst = 3
         assert Dispatcher(store, {"editors": channel}).run_once().sent == 4
         digest = smtp.messages[-1]
-        assert digest["Subject"] == "[Quận Hai Bà Trưng] 4 bài mới / 4 new articles"
+        assert digest["Subject"] == "[Quận Hai Bà Trưng] 4 bài mới"
         assert digest["Message-ID"].startswith("<nwd_")
         assert parts(digest)[1].count("<a href=") == 4
     finally:

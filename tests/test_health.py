@@ -1,19 +1,22 @@
-"""``/healthz`` and ``/metrics`` served over real HTTP on 127.0.0.1."""
+"""``/healthz`` and ``/metrics``, served by the web app (uvicorn) over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from prometheus_client import generate_latest
 
-from crawler.service.health import HealthServer, parse_address
 from crawler.service.metrics import Metrics
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CrawlOutcome
+from crawler.web.app import build_app
+from crawler.web.context import Check, WebContext, parse_address
+from crawler.web.server import WebServer
 from pipelines.store.database import Store
 
 
@@ -34,17 +37,33 @@ def metrics() -> Metrics:
     return m
 
 
-def serve(metrics: Metrics, checks: dict[str, str | None]) -> HealthServer:
-    server = HealthServer(
-        "127.0.0.1:0", metrics.registry, {name: (lambda n=name: checks[n]) for name in checks}
-    )
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.for_data_dir(tmp_path)
+    store.migrate()
+    yield store
+    store.close()
+
+
+def start(store: Store, metrics: Metrics, checks: Mapping[str, Check]) -> WebServer:
+    def no_config() -> object:
+        raise AssertionError("/healthz and /metrics need no configuration")
+
+    context = WebContext(store, no_config, registry=metrics.registry, checks=checks)  # type: ignore[arg-type]
+    server = WebServer(build_app(context), "127.0.0.1", 0)
     server.start()
     return server
 
 
-def test_healthy_is_200_and_unhealthy_is_503_naming_the_failing_check(metrics: Metrics) -> None:
+def serve(store: Store, metrics: Metrics, checks: dict[str, str | None]) -> WebServer:
+    return start(store, metrics, {name: (lambda n=name: checks[n]) for name in checks})
+
+
+def test_healthy_is_200_and_unhealthy_is_503_naming_the_failing_check(
+    store: Store, metrics: Metrics
+) -> None:
     checks: dict[str, str | None] = {"scheduler": None, "store": None}
-    server = serve(metrics, checks)
+    server = serve(store, metrics, checks)
     try:
         status, body = get(server.url + "/healthz")
         assert status == 200 and json.loads(body) == {
@@ -58,12 +77,11 @@ def test_healthy_is_200_and_unhealthy_is_503_naming_the_failing_check(metrics: M
         server.close()
 
 
-def test_a_check_that_raises_is_a_failure_not_a_crash(metrics: Metrics) -> None:
+def test_a_check_that_raises_is_a_failure_not_a_crash(store: Store, metrics: Metrics) -> None:
     def boom() -> str | None:
         raise ConnectionError("no database")
 
-    server = HealthServer("127.0.0.1:0", metrics.registry, {"store": boom})
-    server.start()
+    server = start(store, metrics, {"store": boom})
     try:
         status, body = get(server.url + "/healthz")
     finally:
@@ -71,8 +89,8 @@ def test_a_check_that_raises_is_a_failure_not_a_crash(metrics: Metrics) -> None:
     assert status == 503 and "ConnectionError: no database" in body
 
 
-def test_metrics_in_prometheus_format(metrics: Metrics) -> None:
-    server = serve(metrics, {})
+def test_metrics_in_prometheus_format(store: Store, metrics: Metrics) -> None:
+    server = serve(store, metrics, {})
     try:
         status, body = get(server.url + "/metrics")
     finally:

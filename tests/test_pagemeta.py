@@ -11,13 +11,21 @@ import pytest
 from pipelines.clean.pagemeta import Present, select
 from pipelines.clean.sites import (
     BODY_SELECTORS,
+    CAPTION_SELECTORS,
     DATE_SELECTORS,
     DEFAULT_DROP,
     SAPO_SELECTORS,
     TITLE_SELECTORS,
 )
 
-KNOWN = (*TITLE_SELECTORS, *SAPO_SELECTORS, *BODY_SELECTORS, *DATE_SELECTORS, *DEFAULT_DROP)
+KNOWN = (
+    *TITLE_SELECTORS,
+    *SAPO_SELECTORS,
+    *BODY_SELECTORS,
+    *DATE_SELECTORS,
+    *DEFAULT_DROP,
+    *CAPTION_SELECTORS,
+)
 
 PAGE = """<html><body>
 <div class="wrap\tmain-col" id="page">

@@ -285,7 +285,8 @@ def test_healthz_and_metrics_while_running(tmp_path: Path, store: Store) -> None
         base = service.http.url
         seen["health"] = await asyncio.to_thread(get, base + "/healthz")
         seen["metrics"] = await asyncio.to_thread(get, base + "/metrics")
-        seen["other"] = await asyncio.to_thread(get, base + "/")
+        seen["page"] = await asyncio.to_thread(get, base + "/")
+        seen["other"] = await asyncio.to_thread(get, base + "/nowhere")
         state = json.loads((tmp_path / "data" / "service.json").read_text())
         assert state["http"] == base and "a" in state["next_runs"]
         sigterm()
@@ -299,6 +300,8 @@ def test_healthz_and_metrics_while_running(tmp_path: Path, store: Store) -> None
     assert 'newswatch_crawls_total{result="ok",source="a"}' in body
     assert 'newswatch_articles_new_total{source="a"}' in body
     assert "newswatch_crawl_duration_seconds_bucket" in body
+    status, ctype, body = seen["page"]  # the web interface, on the same port
+    assert status == 200 and ctype.startswith("text/html") and "Cảnh báo" in body
     assert seen["other"][0] == 404
 
 

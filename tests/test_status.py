@@ -23,6 +23,7 @@ class Src:
     name: str
     every: float = 600.0
     enabled: bool = True
+    max_age: float = 7 * 86400.0
 
 
 @dataclass(frozen=True)

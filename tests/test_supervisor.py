@@ -235,3 +235,10 @@ def test_child_warnings_reach_the_service_log_with_the_source(
         ("WARNING", "crawler.spiders.news: feed answered 503")
     ]
     assert all(getattr(r, "source", None) == "demo" for r in relayed)
+
+
+def test_a_degraded_round_stays_degraded(store: Store) -> None:
+    summary = {**SUMMARY, "status": "degraded", "error": "stopped asking hanoimoi.vn after 10"}
+    outcome = run_one(store, f"print({json.dumps(summary)!r})")
+    assert outcome.status == "degraded" and not outcome.ok
+    assert outcome.new_articles == 3 and outcome.error == summary["error"]

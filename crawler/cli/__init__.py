@@ -16,7 +16,17 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from crawler.cli import archive, common, configure, db, distributed, inspect, operate, queue
+from crawler.cli import (
+    archive,
+    common,
+    configure,
+    db,
+    distributed,
+    inspect,
+    operate,
+    queue,
+    sources,
+)
 from crawler.service.logs import setup_logging
 from pipelines.errors import ConfigError, NewswatchError
 
@@ -26,7 +36,7 @@ __all__ = ["COMMAND_MODULES", "main"]
 
 # In the order their commands appear in ``newswatch --help``.
 COMMAND_MODULES: list[ModuleType] = [
-    configure, operate, inspect, queue, archive, db, distributed
+    configure, operate, inspect, queue, sources, archive, db, distributed
 ]  # fmt: skip
 
 

@@ -30,13 +30,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_match(args: argparse.Namespace) -> int:
     from pipelines.match.matcher import Matcher, explain, matches_to_json
-    from pipelines.match.text import canonicalize, document_text
+    from pipelines.match.text import article_document, canonicalize
 
     watches, warnings = load_watches_file(args.watches)
     for problem in warnings:
         print(problem.render(), file=sys.stderr)
     raw = read_input(args.path)
     title_length = 0
+    captions_start: int | None = None
     if args.html:
         from pipelines.clean.extract import decode_html, extract
 
@@ -46,10 +47,14 @@ def cmd_match(args: argparse.Namespace) -> int:
             print(f"newswatch: {args.path}: no article text found in this page", file=sys.stderr)
             text = canonicalize(decode_html(raw))
         else:
-            text, title_length = document_text(page.title, page.text)
+            text, title_length, captions_start = article_document(
+                page.title, page.text, page.captions
+            )
     else:
         text = canonicalize(raw.decode("utf-8", errors="replace"))
-    matches = Matcher.compile(watches).match(text, title_length=title_length)
+    matches = Matcher.compile(watches).match(
+        text, title_length=title_length, captions_start=captions_start
+    )
     if args.json:
         print(json.dumps(matches_to_json(matches), ensure_ascii=False, indent=1))
     else:
@@ -70,9 +75,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
     else:
+        captions = "".join(f"\n- {c}" for c in data["captions"])
         print(
             f"# {data['title']}\n{data['url']}\npublished: {data['published'] or '?'}"
             f"   author: {data['author'] or '?'}\n\n{data['text']}"
+            + (f"\n\ncaptions:{captions}" if captions else "")
         )
     return 0
 

@@ -32,13 +32,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     r = command(sub, "run", cmd_run, "the service, until SIGTERM/SIGINT")
     r.add_argument(
-        "--http", metavar="HOST:PORT", help="serve /healthz and /metrics here (e.g. 127.0.0.1:9410)"
+        "--http",
+        metavar="HOST:PORT",
+        help="serve the web interface, /api/v1, /healthz and /metrics here (e.g. "
+        "127.0.0.1:9410; another address than loopback needs NEWSWATCH_WEB_TOKEN)",
     )
     r.add_argument("--log-format", choices=["text", "json"], default="text")
     s = command(sub, "status", cmd_status, "sources, last runs, errors, alert queue")
     s.add_argument("--json", action="store_true")
     d = command(sub, "demo", cmd_demo, "the whole pipeline offline, on a bundled local site")
     d.add_argument("--keep", action="store_true", help="keep the demo's temporary folder")
+    d.add_argument(
+        "--language", choices=("vi", "en"), default="vi", help="of the alert texts (default vi)"
+    )
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -149,4 +155,4 @@ def _with_broker(text: str, as_json: bool, sources: list[dict[str, Any]]) -> str
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo.run import run_demo
 
-    return run_demo(keep=args.keep, verbosity=args.verbosity)
+    return run_demo(keep=args.keep, verbosity=args.verbosity, language=args.language)

@@ -4,7 +4,8 @@ Articles are JSON files in ``ROOT/articles/``, rendered by :mod:`crawler.demo.si
 as CMS-like pages, an RSS feed, a news sitemap, listings, a homepage and ``robots.txt``. A
 file added while the server runs is published at once (feed and sitemap change).
 ``ROOT/faults.json`` (``{"/rss/home.rss": [503, 429]}``) makes the next requests of a path
-fail with those statuses (and ``Retry-After: 1``), to test retries.
+fail with those statuses (and ``Retry-After: 1``), to test retries. ``ROOT/headers.json``
+(``{"/robots.txt": {"Cache-Control": "no-cache"}}``) adds headers to a path's answers.
 
 Every response carries an ETag and Last-Modified and answers conditional requests with
 304, like a well-behaved CMS; each request is appended to ``ROOT/requests.jsonl`` so tests
@@ -57,6 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", "1")
         if status != 304:
             self.send_header("Content-Type", ctype)
+        for name, value in srv.extra_headers(self.path).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", format_datetime(modified, usegmt=True))
@@ -123,6 +126,15 @@ class _Server(ThreadingHTTPServer):
             status = int(queue.pop(0))
             faults_file.write_text(json.dumps(faults), encoding="utf-8")
             return status
+
+    def extra_headers(self, path: str) -> dict[str, str]:
+        """Headers a test asked for on this path (``ROOT/headers.json``)."""
+        try:
+            table = json.loads((self.root / "headers.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        headers = table.get(path.split("?", 1)[0]) or {}
+        return {str(k): str(v) for k, v in headers.items()}
 
     def log_request_line(self, entry: dict[str, Any]) -> None:
         with self._lock, (self.root / "requests.jsonl").open("a", encoding="utf-8") as fh:

@@ -28,6 +28,7 @@ from standardwebhooks.webhooks import Webhook
 
 from crawler.demo.localsite import iter_serve, read_request_log
 from crawler.demo.sitepages import SiteArticle, write_article
+from pipelines.deliver.wording import date_text, words
 
 __all__ = ["run_demo"]
 
@@ -94,7 +95,7 @@ def _publish_demo_site(root: Path) -> int:
     return len(data)
 
 
-def _write_config(folder: Path, site: str, receiver: str) -> None:
+def _write_config(folder: Path, site: str, receiver: str, language: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sources.yaml").write_text(
         "defaults: {delay: 0s, every: 1m}\n"
@@ -109,6 +110,7 @@ def _write_config(folder: Path, site: str, receiver: str) -> None:
         str(resources.files("crawler.demo.data").joinpath("watches.yaml")), folder / "watches.yaml"
     )
     (folder / "channels.yaml").write_text(
+        f"defaults: {{language: {language}}}\n"
         "channels:\n"
         "  receiver: {kind: webhook, url: '${DEMO_WEBHOOK_URL}',"
         " secret: '${DEMO_WEBHOOK_SECRET}'}\n"
@@ -148,20 +150,27 @@ def _dispatch(config: Path, data: Path) -> str:
     return f"sent {s.sent}, failed {s.failed}"
 
 
-def _show(payload: dict[str, Any]) -> str:
+def _show(payload: dict[str, Any], language: str) -> str:
+    """One received alert as a reader sees it, labels and date in ``language``."""
     article = payload.get("article", {})
     watch = payload.get("watch", {})
     snippet = article.get("snippet", "")
     for hit in article.get("hits", [])[:1]:
         if hit.get("text"):
             snippet = snippet.replace(hit["text"], f"\033[1m[{hit['text']}]\033[0m", 1)
+    label = words(language)
+    meta = f"{label['source']}: {article.get('source')}"
+    if article.get("published"):
+        # The payload's time carries the presentation offset (+07:00): shown as is.
+        when = date_text(datetime.fromisoformat(article["published"]), language)
+        meta += f" · {label['published']}: {when}"
     return (
-        f"  • {watch.get('label')}\n    {article.get('title')}\n    {article.get('url')}"
-        f"\n    “{snippet}”"
+        f"  • {label['alert']} · {watch.get('label')}\n    {article.get('title')}"
+        f"\n    {article.get('url')}\n    {meta}\n    “{snippet}”"
     )
 
 
-def run_demo(*, keep: bool = False, verbosity: int = 0) -> int:
+def run_demo(*, keep: bool = False, verbosity: int = 0, language: str = "vi") -> int:
     """Run the offline demo; returns the exit status."""
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="newswatch-demo-"))
@@ -176,7 +185,7 @@ def run_demo(*, keep: bool = False, verbosity: int = 0) -> int:
         print(f"demo news site: {site} ({count} articles)")
         print(f"webhook receiver: {receiver.url} (verifies signatures)")
         config, data = tmp / "config", tmp / "data"
-        _write_config(config, site, receiver.url)
+        _write_config(config, site, receiver.url, language)
         first = _crawl(config, data)
         print(
             f"\nround 1: {first['status']}, {first['new_articles']} new articles, "
@@ -185,7 +194,7 @@ def run_demo(*, keep: bool = False, verbosity: int = 0) -> int:
         print(f"dispatch: {_dispatch(config, data)}")
         print(f"\nthe receiver got {len(receiver.received)} alerts:")
         for payload in receiver.received:
-            print(_show(payload))
+            print(_show(payload, language))
         before = len(receiver.received)
         asked = len(read_request_log(tmp / "site"))
         second = _crawl(config, data)

@@ -1,5 +1,6 @@
 """The local news site's content: articles as JSON files in ``ROOT/articles/`` (``{"id",
-"slug", "title", "sapo", "paragraphs", "published", "section"}``) and the pages made of them.
+"slug", "title", "sapo", "paragraphs", "published", "section", "captions"}``) and the pages
+made of them.
 
 Article pages are CMS-like, with the boilerplate real sites carry (navigation, "Tin liên
 quan" boxes, a share bar, a "Phiên bản di động" footer; ``heavy`` pads them to the size of
@@ -36,6 +37,9 @@ class SiteArticle:
     paragraphs: tuple[str, ...]
     published: str  # ISO 8601 with offset
     section: str = "thoi-su"
+    #: Photo captions, one figure each after the first paragraph (printed twice, as
+    #: Tuổi trẻ Thủ đô does: the image's alt text and the caption under it).
+    captions: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
@@ -54,6 +58,7 @@ def write_article(root: Path, article: SiteArticle) -> Path:
         "paragraphs": list(article.paragraphs),
         "published": article.published,
         "section": article.section,
+        "captions": list(article.captions),
     }
     target = folder / f"{article.id}.json"
     tmp = target.with_suffix(".tmp")
@@ -86,6 +91,7 @@ def _read_articles(root: Path) -> list[SiteArticle]:
     for path in (root / "articles").glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         data["paragraphs"] = tuple(data["paragraphs"])
+        data["captions"] = tuple(data.get("captions", ()))
         found.append(SiteArticle(**data))
     found.sort(key=lambda a: (a.published, a.id), reverse=True)
     return found
@@ -180,7 +186,14 @@ class Renderer:
 
     def article_page(self, art: SiteArticle, others: list[SiteArticle]) -> str:
         related = "".join(f'<li><a href="{o.path}">{_e(o.title)}</a></li>' for o in others[:3])
-        paras = "".join(f"<p>{_e(p)}</p>" for p in art.paragraphs)
+        figures = "".join(
+            f'<figure><img src="/anh/{art.id}-{i}.jpg" alt="{_e(c)}"><figcaption>{_e(c)}'
+            "</figcaption></figure>"
+            for i, c in enumerate(art.captions)
+        )
+        paras = "".join(
+            f"<p>{_e(p)}</p>" + (figures if i == 0 else "") for i, p in enumerate(art.paragraphs)
+        )
         head = (
             f'<link rel="canonical" href="{self.base}{art.path}">'
             f'<meta property="og:title" content="{_e(art.title)}">'

@@ -3,11 +3,9 @@
 * the APScheduler 3.x ``AsyncIOScheduler`` with one job per enabled source
   (:class:`~crawler.service.schedule.SourceJobs`) plus the alarm and housekeeping jobs
   (no Twisted here: APScheduler's TwistedScheduler installs a reactor Scrapy refuses);
-* the :class:`~crawler.service.warm.pool.WarmPool`, which runs the polls in long-lived
-  crawl workers (``NEWSWATCH_CRAWL_WORKERS`` of them), each poll with its timeout — or,
-  with ``NEWSWATCH_CRAWL_WORKERS=0``, the :class:`~crawler.service.supervisor.Supervisor`,
-  which runs each poll as a child process with a hard timeout and at most
-  ``NEWSWATCH_MAX_CRAWLS`` children at once;
+* the :class:`~crawler.service.warm.pool.WarmPool` running the polls in warm crawl workers
+  (or, with ``NEWSWATCH_CRAWL_WORKERS=0``, the :class:`~crawler.service.supervisor.Supervisor`
+  running each in a child process, at most ``NEWSWATCH_MAX_CRAWLS`` at once);
 * the dispatcher (:mod:`pipelines.deliver.dispatch`) in a thread, sending due alerts;
 * staleness alarms (:mod:`crawler.service.alarms`), the optional ``/healthz`` + ``/metrics``
   server and a state file for ``newswatch status``.
@@ -42,14 +40,16 @@ from crawler.service.dispatch_thread import (
     DispatcherThread,
     default_dispatcher,
 )
-from crawler.service.health import HealthServer
 from crawler.service.instance import write_state
-from crawler.service.logs import add_secrets, log_context, secrets_from_config
+from crawler.service.logs import add_secrets, log_context, redact, secrets_from_config
 from crawler.service.metrics import Metrics
 from crawler.service.schedule import SourceJobs, add_chores, first_runs
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
 from crawler.service.warm.pool import WarmPool
+from crawler.web.app import web_server
+from crawler.web.context import token_from_env
+from crawler.web.server import WebServer
 from pipelines.errors import ConfigError
 from pipelines.store.backfill import note_watch_changes
 from pipelines.store.database import Store
@@ -79,6 +79,7 @@ class ServiceOptions:
     kill_wait: float = 3.0
     alarm_every: float = 60.0
     dispatch_poll: float = 1.0
+    web_token: str | None = None
 
     @classmethod
     def from_env(
@@ -93,7 +94,8 @@ class ServiceOptions:
                 f"NEWSWATCH_MAX_CRAWLS must be a whole number and NEWSWATCH_STOP_GRACE a "
                 f"number of seconds ({exc})"
             ) from None
-        return cls(http=http, max_parallel=max_parallel, stop_grace=stop_grace)
+        token = token_from_env(source)
+        return cls(http=http, max_parallel=max_parallel, stop_grace=stop_grace, web_token=token)
 
 
 class Service:
@@ -115,25 +117,15 @@ class Service:
         self.store = store
         self.loader = loader
         self.options = options or ServiceOptions()
-        # Polls run in warm workers (the pool), or each in a fresh child (the supervisor).
-        self.supervisor: WarmPool | Supervisor
-        if pool is not None:
-            self.supervisor = pool
-        elif command is not None:
-            self.supervisor = Supervisor(
-                store,
-                command,
-                max_parallel=self.options.max_parallel,
-                term_wait=self.options.term_wait,
-                kill_wait=self.options.kill_wait,
-            )
-        else:
-            raise ValueError("the service needs a worker pool or a crawl command")
+        opts = self.options  # polls run in warm workers, or each in a child (the supervisor)
+        self.supervisor: WarmPool | Supervisor = pool or Supervisor(
+            store, command, max_parallel=opts.max_parallel,  # type: ignore[arg-type]
+            term_wait=opts.term_wait, kill_wait=opts.kill_wait)  # fmt: skip
         self.metrics = Metrics(store, channel_counts)
         self.alarms = Alarms(store, notify)
         self._dispatcher_factory = dispatcher
         self.dispatcher: DispatcherThread | None = None
-        self.http: HealthServer | None = None
+        self.http: WebServer | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.jobs: SourceJobs | None = None
         self.started_at = utcnow()
@@ -159,14 +151,22 @@ class Service:
         try:
             if self.options.http:
                 # First, so a busy port fails the start before anything else runs.
-                self.http = HealthServer(self.options.http, self.metrics.registry, self._checks())
                 try:
+                    self.http = web_server(
+                        self.options.http,
+                        self.store,
+                        lambda: self.config,  # swapped on SIGHUP: pages read the current one
+                        registry=self.metrics.registry,
+                        checks=self._checks(),
+                        token=self.options.web_token,
+                        redact=redact,
+                    )
                     self.http.start()
                 except OSError as exc:
                     log.error("cannot serve --http %s: %s", self.options.http, exc.strerror)
                     self.http = None
                     return 1
-                log.info("serving %s/healthz and %s/metrics", self.http.url, self.http.url)
+                log.info("serving %s/ (pages, /api/v1, /healthz, /metrics)", self.http.url)
             self._start()
             heartbeat = asyncio.ensure_future(self._heartbeat())
             await self._stop.wait()

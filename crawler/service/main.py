@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from crawler.service.core import Service, ServiceOptions
 from crawler.service.dispatch_thread import default_notify
-from crawler.service.health import parse_address
 from crawler.service.instance import AlreadyRunning, InstanceLock
 from crawler.service.logs import add_secrets, secrets_from_config, setup_logging
 from crawler.service.supervisor import crawl_command
 from crawler.service.warm.pool import PoolOptions, WarmPool, worker_command
+from crawler.web.context import check_bind
 from pipelines.errors import ConfigError, StoreError
 from pipelines.store.database import Store
 
@@ -52,8 +52,8 @@ def run_service(
         options = ServiceOptions.from_env(http=http)
         pool = _pool_options()
         if http is not None:
-            parse_address(http)
-    except ValueError as exc:
+            check_bind(http, options.web_token)
+    except ValueError as exc:  # BindRefused included: one line, nothing started
         log.error("%s", exc)
         return 2
     if database:

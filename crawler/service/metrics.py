@@ -103,6 +103,12 @@ class Metrics:
         self.new = Counter(
             "newswatch_articles_new", "New articles stored, per source", ["source"], registry=r
         )
+        self.too_old = Counter(
+            "newswatch_articles_too_old",
+            "Feed and sitemap entries skipped as older than the source's max_age, per source",
+            ["source"],
+            registry=r,
+        )
         self.alerts = Counter(
             "newswatch_alerts_created",
             "Alerts created by crawls, per source",
@@ -128,6 +134,7 @@ class Metrics:
         self.crawls.labels(source, outcome.status).inc()
         self.fetched.labels(source).inc(outcome.fetched)
         self.new.labels(source).inc(outcome.new_articles)
+        self.too_old.labels(source).inc(outcome.too_old)
         self.alerts.labels(source).inc(outcome.alerts)
         if outcome.ok:
             self.failures.labels(source).set(0)

@@ -45,6 +45,8 @@ def crawl_in_children(
                 duration=round(o.duration, 3),
                 error=o.error,
                 not_modified=None,
+                too_old=o.too_old,
+                max_age=o.max_age,
             )
             for o in outcomes
             if o is not None

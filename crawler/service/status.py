@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from crawler.config import format_duration
 from crawler.service.instance import read_state
 from pipelines.store.database import Store
 from pipelines.store.schema import runs, sources
@@ -60,6 +61,7 @@ def collect_status(config: Config, store: Store, now: datetime | None = None) ->
     for src in config.sources:
         row = rows.get(src.name, {})
         run = last_runs.get(src.name, {})
+        detail = _detail(run.get("detail"))
         source_items.append(
             {
                 "name": src.name,
@@ -68,6 +70,8 @@ def collect_status(config: Config, store: Store, now: datetime | None = None) ->
                 "last_run": _iso(row.get("last_run_at")),
                 "result": row.get("last_status"),
                 "new_articles": run.get("new_articles"),
+                "too_old": int(detail.get("too_old") or 0),
+                "max_age": src.max_age,
                 "next_run": next_runs.get(src.name) if src.enabled else None,
                 "lag": _lag(row.get("last_run_at"), src.every, moment) if src.enabled else None,
                 "consecutive_failures": row.get("consecutive_failures", 0) or 0,
@@ -144,6 +148,11 @@ def render_status(config: Config, store: Store, *, as_json: bool) -> str:
     for s in data["sources"]:
         if s["last_error"] and s["result"] != "ok":
             lines.append(f"  {s['name']}: {s['last_error']}")
+        if s["too_old"]:
+            lines.append(
+                f"  {s['name']}: {s['too_old']} older than {format_duration(s['max_age'])} "
+                "skipped in the last round (max_age)"
+            )
     lines.append("")
     ch_rows = []
     for c in data["channels"]:
@@ -186,6 +195,15 @@ def _lag(last_run: datetime | None, every: float, now: datetime) -> float | None
     if last_run.tzinfo is None and now.tzinfo is not None:
         now = now.replace(tzinfo=None)
     return round(max(0.0, (now - last_run).total_seconds() - every), 1)
+
+
+def _detail(text: Any) -> dict[str, Any]:
+    """A run's ``detail`` JSON (empty when absent or unreadable: status must still print)."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _iso(value: Any) -> str | None:

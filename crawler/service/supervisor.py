@@ -75,7 +75,7 @@ class CrawlOutcome:
     """What one crawl round of one source did, as judged by the supervisor."""
 
     source: str
-    status: str  # ok | failed | timeout | crashed
+    status: str  # ok | degraded | failed | timeout | crashed
     duration: float
     new_articles: int = 0
     alerts: int = 0
@@ -85,6 +85,8 @@ class CrawlOutcome:
     nbytes: int = 0
     error: str | None = None
     exit_status: int | None = None
+    too_old: int = 0  # entries skipped as older than the source's max_age
+    max_age: float = 0.0
     recorded_by: str = "child"  # child | service
 
     @property
@@ -237,7 +239,9 @@ class Supervisor:
         rc = child.proc.returncode
         summary = _find_summary(child.stdout)
         if summary is not None:
-            status = "ok" if summary.get("status") == "ok" else "failed"
+            status = summary.get("status")
+            if status not in ("ok", "degraded"):
+                status = "failed"
             error = summary.get("error") or None
             if child.kill_reason:
                 error = f"{error + '; ' if error else ''}{child.kill_reason} after its summary"
@@ -247,6 +251,7 @@ class Supervisor:
                 requests=_int(summary, "requests"), fetched=_int(summary, "fetched"),
                 errors=_int(summary, "errors"), nbytes=_int(summary, "bytes"),
                 error=redact(str(error)) if error else None, exit_status=rc,
+                too_old=_int(summary, "too_old"), max_age=float(summary.get("max_age") or 0),
             )  # fmt: skip
         if child.kill_reason:
             status, reason = "timeout", child.kill_reason

@@ -44,6 +44,7 @@ from crawler.discover import (
     parse_sitemap,
     robots_sitemaps,
 )
+from crawler.middlewares import HostStopped
 from crawler.urls import source_canon
 from pipelines.persist import articles_queued
 
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["NewsSpider", "describe_failure"]
 
-MAX_AGE = timedelta(days=7)  # sitemap/feed entries older than this are history, not news
 MAX_SITEMAP_CHILDREN = 5  # newest children of a sitemap index read per round
 INDEX_META = {"handle_httpstatus_list": [304]}
 
@@ -104,6 +104,7 @@ class NewsSpider(scrapy.Spider):
         self.scheduled: set[str] = set()
         self.pending_validators: dict[str, tuple[str | None, str | None, str]] = {}
         self.index_seen: set[str] = set()
+        self.too_old: set[str] = set()
 
     # -- requests -------------------------------------------------------------------------
 
@@ -191,6 +192,9 @@ class NewsSpider(scrapy.Spider):
     def _articles(self, found: Iterable[LinkedArticle]) -> Iterator[scrapy.Request]:
         """Requests for the article URLs not requested before (one store query)."""
         now = datetime.now(UTC)
+        # Entries older than max_age are history, not news (0: no limit); they are counted
+        # and reported in the round's summary, never dropped silently.
+        max_age = timedelta(seconds=self.source.max_age) if self.source.max_age > 0 else None
         wanted: dict[str, LinkedArticle] = {}
         regex = self.pattern
         for item in found:
@@ -201,8 +205,10 @@ class NewsSpider(scrapy.Spider):
                 continue
             if regex is None and not self._default_article(url):
                 continue
-            if item.published is not None and now - item.published > MAX_AGE:
-                self.crawler.stats.inc_value("newswatch/articles/too_old")
+            if max_age and item.published is not None and now - item.published > max_age:
+                if url not in self.too_old:  # a feed and a sitemap often list the same entry
+                    self.too_old.add(url)
+                    self.crawler.stats.inc_value("newswatch/articles/too_old")
                 continue
             wanted[url] = item
         seen = self.store.seen(wanted)
@@ -245,6 +251,11 @@ class NewsSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if isinstance(failure.value, HostStopped):
+            # Not sent: its host keeps failing (one line for the host, not one per article).
+            # It was never marked seen, so the next round asks for it again.
+            self.crawler.stats.inc_value("newswatch/articles/postponed")
+            return
         reason = describe_failure(failure)
         if reason == "forbidden by robots.txt" and request is not None:
             # The publisher said no: remember the URL so no later round asks again, and do
@@ -271,6 +282,7 @@ class NewsSpider(scrapy.Spider):
         # Articles left for the next round (over max_articles) must be found again there:
         # saving validators now would make their listings answer 304.
         failed_items += stats.get_value("newswatch/articles/deferred", 0)
+        failed_items += stats.get_value("newswatch/articles/postponed", 0)
         if self.article_errors or failed_items or reason != "finished":
             logger.info(
                 "%s: validators not saved (%d article failures, finish %s)",

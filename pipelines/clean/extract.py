@@ -1,11 +1,12 @@
-"""A downloaded article page -> headline, publication time and clean text.
+"""A downloaded article page -> headline, publication time, clean text and photo captions.
 
 Steps: decode the bytes (:mod:`pipelines.clean.encoding`), parse with lxml, read the headline and
-the visible date line, find the CMS's body container (:mod:`pipelines.clean.sites`), drop
-boilerplate (generic defaults + the source's ``drop:`` selectors), then let trafilatura
-extract the text of the body container — or of the whole pruned page when no known
-container is found — with the sapo put first, and the structured metadata (JSON-LD, meta
-tags) of the whole page as it was before pruning.
+the visible date line, find the CMS's body container (:mod:`pipelines.clean.sites`), set the
+photo captions apart (:mod:`pipelines.clean.captions`), find the lead
+(:mod:`pipelines.clean.lead`), drop boilerplate (generic defaults + the source's ``drop:``
+selectors), then let trafilatura extract the text of the body container — or of the whole
+pruned page when no known container is found — with the lead put first, and the structured
+metadata (JSON-LD, meta tags) of the whole page as it was before pruning.
 
 trafilatura is called with ``include_comments=False`` (reader comments must not trigger
 alerts), ``fast=True`` (no readability/jusText second opinion: the container is already
@@ -34,7 +35,9 @@ from cssselect import SelectorError
 from lxml import etree
 
 from pipelines.clean.byline import byline_scope, find_author
+from pipelines.clean.captions import Captions, article_scope, find_captions
 from pipelines.clean.encoding import decode_html
+from pipelines.clean.lead import find_lead, lead_text, with_lead
 from pipelines.clean.pagemeta import (
     PageMeta,
     Present,
@@ -48,14 +51,18 @@ from pipelines.clean.pagemeta import (
     visible_date,
 )
 from pipelines.clean.pubdate import reconcile
-from pipelines.clean.sites import BODY_SELECTORS, DEFAULT_DROP, SAPO_SELECTORS, TITLE_SELECTORS
+from pipelines.clean.sites import (
+    BODY_SELECTORS,
+    CAPTION_SELECTORS,
+    DEFAULT_DROP,
+    TITLE_SELECTORS,
+)
 from pipelines.clean.textblocks import (
     clean_paragraphs,
     drop_link_lists,
     drop_link_paragraphs,
     drop_related_labels,
     element_text,
-    fold,
     paragraphise,
 )
 from pipelines.errors import NewswatchError
@@ -96,6 +103,8 @@ class Extracted:
     published: datetime | None
     author: str | None
     text: str
+    #: Photo captions in reading order, each once, none of them repeated in ``text``.
+    captions: tuple[str, ...] = ()
 
 
 def extract_to_json(e: Extracted) -> dict[str, Any]:
@@ -106,12 +115,14 @@ def extract_to_json(e: Extracted) -> dict[str, Any]:
         "published": e.published.isoformat() if e.published else None,
         "author": e.author,
         "text": e.text,
+        "captions": list(e.captions),
     }
 
 
 def check_selector(selector: str) -> str | None:
     """None when ``selector`` is a CSS selector the cleaner can apply, else why not
-    (for the configuration checker: a bad ``drop:`` entry is a config error)."""
+    (for the configuration checker: a bad ``drop:``, ``lead:`` or ``captions:`` entry is a
+    config error)."""
     try:
         compiled(selector)
     except SelectorError as exc:
@@ -125,15 +136,22 @@ def extract(
     *,
     content_type: str | None = None,
     drop: Sequence[str] = (),
+    lead: Sequence[str] = (),
+    captions: Sequence[str] = (),
     max_bytes: int = MAX_PAGE_BYTES,
 ) -> Extracted | None:
     """Returns None when the page is not an article (no body text worth matching).
 
     Raises :class:`CleanError` with a clear message for pages that cannot be processed:
-    larger than ``max_bytes`` (5 MB by default), not parseable, or an invalid ``drop``
-    selector. ``drop`` are extra CSS selectors (per site, from ``sources.yaml``) removed
-    before extraction, on top of :data:`pipelines.clean.sites.DEFAULT_DROP`.
+    larger than ``max_bytes`` (5 MB by default), not parseable, or an invalid selector.
+    The selectors come per site from ``sources.yaml``: ``drop`` are removed before
+    extraction, on top of :data:`pipelines.clean.sites.DEFAULT_DROP`; ``lead`` find the
+    lead and ``captions`` the photo captions before the cleaner's own rules do.
     """
+    for selector in (*drop, *lead, *captions):
+        why = check_selector(selector)
+        if why:
+            raise CleanError(why)
     size = len(html) if isinstance(html, bytes) else len(html.encode("utf-8", "replace"))
     if size > max_bytes:
         raise CleanError(f"{url}: page too large to clean ({size} bytes > {max_bytes})")
@@ -153,10 +171,30 @@ def extract(
     metadata = _metadata(tree, url)
     visible = visible_date(tree, title_el, present)
     title = headline(title_el, page) or nfc(metadata.title or _title(tree, url))
-    lead, source = _prune(tree, drops, title_el, body, present)
-    text = _text(source, url, title, lead)
-    if text is None:
+    marked = _drop_set(tree, (*captions, *CAPTION_SELECTORS), present)
+    scope = article_scope(title_el, body)
+    found = find_captions(scope, marked=marked, drops=drops, title=title)
+    if found.tell_the_story(scope):
+        found = Captions()  # a photo story: its captions are its text, where they stand
+    drops.update(found.elements)
+    # Captions outside the article's part of the page (a sidebar's photo) are not text either.
+    drops.update(marked)
+    lead_el = find_lead(
+        tree,
+        title_el=title_el,
+        body=body,
+        drops=drops,
+        present=present,
+        title=title,
+        description=page.description,
+        site=lead,
+    )
+    source = _prune(tree, drops, [el for el in (title_el, body, lead_el) if el is not None], body)
+    paragraphs = _paragraphs(source, url, title, lead_text(lead_el))
+    if paragraphs is None:
         return None
+    # A paragraph repeating a caption is its second print ("<em>" under the photo).
+    paragraphs, captions_found = found.apart(paragraphs, keep=lead_text(lead_el))
     return Extracted(
         url=url,
         canonical_url=page.canonical,
@@ -165,43 +203,38 @@ def extract(
         author=clean_author(
             metadata.author or _author(byline_scope(title_el, body, tree), url), page
         ),
-        text=text,
+        text="\n\n".join(paragraphs),
+        captions=captions_found,
     )
 
 
 def _prune(
     tree: lxml.html.HtmlElement,
     drops: set[lxml.html.HtmlElement],
-    title_el: lxml.html.HtmlElement | None,
+    keep: list[lxml.html.HtmlElement],
     body: lxml.html.HtmlElement | None,
-    present: Present,
-) -> tuple[str, lxml.html.HtmlElement]:
-    """Remove boilerplate; returns the sapo's text and the document to extract from: the
-    body container alone when there is one, else the whole pruned page."""
-    sapo = first(tree, SAPO_SELECTORS, exclude=drops, present=present)
-    keep = [el for el in (title_el, body, sapo) if el is not None]
+) -> lxml.html.HtmlElement:
+    """Remove boilerplate; returns the document to extract from: the body container alone
+    when there is one, else the whole pruned page."""
     _remove(drops, keep)
-    if body is not None and sapo is not None and _is_inside(sapo, body):
-        sapo = None  # trafilatura reads it with the body
-    lead = nfc(element_text(sapo)) if sapo is not None else ""
     source = _focus(body) if body is not None else tree
     drop_related_labels(source, keep)
     drop_link_lists(source)
     drop_link_paragraphs(source)
     paragraphise(source)
-    return lead, source
+    return source
 
 
-def _text(source: lxml.html.HtmlElement, url: str, title: str, lead: str) -> str | None:
-    """Sapo + body, paragraphs separated by a blank line; None when too short."""
+def _paragraphs(source: lxml.html.HtmlElement, url: str, title: str, lead: str) -> list[str] | None:
+    """Lead + body paragraphs; None when their text is too short."""
     document = _trafilatura(source, url)
     if document is None or document.body is None:
         return None
-    # The sapo is added here, not left to trafilatura: when the body container is marked
-    # itemprop=articleBody, trafilatura keeps that element alone and drops its siblings.
-    paragraphs = _with_lead(lead, clean_paragraphs(document.body, title=title))
-    text = "\n\n".join(paragraphs)
-    return text if len(text) >= MIN_TEXT_CHARS else None
+    # The lead is added here, not left to trafilatura: when the body container is marked
+    # itemprop=articleBody, trafilatura keeps that element alone and drops its siblings,
+    # and on unknown markup it drops a standfirst set as a heading.
+    paragraphs = with_lead(lead, clean_paragraphs(document.body, title=title))
+    return paragraphs if len("\n\n".join(paragraphs)) >= MIN_TEXT_CHARS else None
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -251,10 +284,6 @@ def _find_body(
 
 def _is_popup(el: lxml.html.HtmlElement) -> bool:
     return bool(el.get("id") == "objectPopupBody")
-
-
-def _is_inside(el: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
-    return any(a is container for a in el.iterancestors())
 
 
 def _remove(drops: set[lxml.html.HtmlElement], keep: list[lxml.html.HtmlElement]) -> None:
@@ -359,11 +388,3 @@ def _guarded(url: str, step: str) -> Iterator[None]:
         raise CleanError(f"{url}: page nested too deeply to clean") from exc
     except Exception as exc:
         raise CleanError(f"{url}: {step} failed ({exc!r})") from exc
-
-
-def _with_lead(lead: str, paragraphs: list[str]) -> list[str]:
-    """The sapo first, once."""
-    key = fold(lead)
-    if not key or any(key in fold(p) and key != fold(p) for p in paragraphs[:3]):
-        return paragraphs
-    return [lead, *(p for p in paragraphs if fold(p) != key)]

@@ -48,15 +48,27 @@ class PageMeta:
     og_title: str
     page_title: str
     site_hints: tuple[str, ...]
+    #: og:description or the description meta: often the lead, sometimes cut short.
+    description: str = ""
 
     @classmethod
     def read(cls, tree: lxml.html.HtmlElement, url: str) -> PageMeta:
+        # Every <meta> read in one pass: (attribute, its value) -> the first non-empty content.
+        contents: dict[tuple[str, str], str] = {}
+        for el in tree.iter("meta"):
+            content = str(el.get("content") or "")
+            if content.strip():
+                for attr in ("property", "name", "itemprop"):
+                    key = (attr, str(el.get(attr) or ""))
+                    if key[1] and key not in contents:
+                        contents[key] = content
+
         def meta(*names: str) -> str:
             for name in names:
                 for attr in ("property", "name", "itemprop"):
-                    for value in tree.xpath(f'//meta[@{attr}="{name}"]/@content'):
-                        if str(value).strip():
-                            return _squash(str(value))
+                    value = contents.get((attr, name))
+                    if value is not None:
+                        return _squash(value)
             return ""
 
         canonical = None
@@ -69,7 +81,13 @@ class PageMeta:
         page_title = element_text(titles[0]) if titles else ""
         host = (urlsplit(url).hostname or "").removeprefix("www.")
         hints = {fold(meta("og:site_name")), host.split(".")[0] if host else ""}
-        return cls(canonical, meta("og:title"), page_title, tuple(h for h in hints if len(h) > 2))
+        return cls(
+            canonical,
+            meta("og:title"),
+            page_title,
+            tuple(h for h in hints if len(h) > 2),
+            meta("og:description", "description"),
+        )
 
 
 @lru_cache(maxsize=512)

@@ -1,8 +1,9 @@
 """What the cleaner knows about Vietnamese news CMSs, as data.
 
 Every entry is a CSS selector with the site or CMS it comes from; the markup notes behind them
-are in ``../shared/fixtures/PROVENANCE.md``. Per-source extras come from ``sources.yaml``
-(``drop:``) and are applied on top of :data:`DEFAULT_DROP`.
+are in ``../shared/fixtures/PROVENANCE.md``. Per-source extras come from ``sources.yaml``:
+``drop:`` is applied on top of :data:`DEFAULT_DROP`, ``lead:`` is tried before
+:data:`SAPO_SELECTORS` and ``captions:`` before :data:`CAPTION_SELECTORS`.
 
 Order matters in the *first match wins* lists (title, sapo, body): the most specific hook of
 each CMS comes first, generic fallbacks last.
@@ -12,8 +13,11 @@ from __future__ import annotations
 
 __all__ = [
     "BODY_SELECTORS",
+    "CAPTION_HOOKS",
+    "CAPTION_SELECTORS",
     "DATE_SELECTORS",
     "DEFAULT_DROP",
+    "LEAD_HOOKS",
     "RELATED_LABELS",
     "SAPO_SELECTORS",
     "TITLE_SELECTORS",
@@ -50,6 +54,11 @@ SAPO_SELECTORS: tuple[str, ...] = (
     "h2.sapo",
     ".sapo",
 )
+
+#: Words that mark a standfirst in a class or id on markup no selector above knows
+#: (``h2.post-sapo``, ``div#article-lead``, ``strong.standfirst``, ``p.chapeau``). A word
+#: counts on its own, not inside another one: ``lead`` is not ``leaderboard`` (an ad slot).
+LEAD_HOOKS: tuple[str, ...] = ("sapo", "lead", "summary", "description", "standfirst", "chapeau")
 
 #: The container of the article body. The first selector with enough text wins; the rest
 #: of the page is then ignored, which is what keeps sidebars and "most read" lists out.
@@ -131,13 +140,6 @@ DEFAULT_DROP: tuple[str, ...] = (
     ".divpage_related",
     ".more_news",  # Zing 2012
     ".c-news-topmore",  # Hà Nội Mới
-    # Photo captions (kept out: sites repeat them in alt text, galleries and popups).
-    "figcaption",
-    ".PhotoCMS_Caption",  # VCCorp CMS, Tuổi Trẻ
-    "p.Image",  # VnExpress
-    ".pCaption",  # Zing 2012
-    ".chu-thich-anh",  # 24h 2012
-    ".image_caption",
     # Tags, share and comment prompts, navigation, footers.
     ".tags",
     ".tag_item",
@@ -157,6 +159,23 @@ DEFAULT_DROP: tuple[str, ...] = (
     "[class*=footer]",
     "[id*=footer]",
 )
+
+#: Photo captions. They are taken out of the text (sites print them twice: in the image's
+#: alt text and under it, in galleries and popups) and kept apart, once each, as the
+#: article's captions: they name people the body calls only "đồng chí".
+CAPTION_SELECTORS: tuple[str, ...] = (
+    "figcaption",
+    ".PhotoCMS_Caption",  # VCCorp CMS, Tuổi Trẻ
+    "p.Image",  # VnExpress
+    ".pCaption",  # Zing 2012
+    ".chu-thich-anh",  # 24h 2012
+    ".image_caption",
+)
+
+#: Words that mark a caption in a class on markup the list above does not know
+#: (``p.image-caption``, ``div.chuthich``, ``td.img-desc``); such an element counts only
+#: next to an image.
+CAPTION_HOOKS: tuple[str, ...] = ("caption", "chuthich", "chu-thich", "chu_thich", "desc")
 
 #: Labels that open a related-links box or an inline "read also" line. A short element whose
 #: text starts with one of these is removed, with its box when the box is mostly links.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from pipelines.store.database import Store
 from pipelines.store.schema import (
@@ -25,7 +25,13 @@ from pipelines.store.schema import (
     utcnow,
 )
 
-__all__ = ["format_deliveries", "list_deliveries", "queue_counts", "retry_dead"]
+__all__ = [
+    "format_deliveries",
+    "list_deliveries",
+    "queue_counts",
+    "retry_dead",
+    "retry_delivery",
+]
 
 STATUSES = ("pending", "retrying", "dead", "delivered")
 
@@ -141,20 +147,41 @@ def retry_dead(store: Store, channel: str | None = None) -> int:
             ).rowcount
         if channel is not None:
             touched.add(channel)
-        if touched:
-            conn.execute(
-                update(channel_state)
-                .where(channel_state.c.channel.in_(touched))
-                .values(
-                    disabled_at=None,
-                    disabled_reason=None,
-                    failures=0,
-                    cooldown=0,
-                    open_until=None,
-                    paused_until=None,
-                )
-            )
+        _reenable(conn, touched)
     return total
+
+
+def retry_delivery(store: Store, delivery_id: int) -> str | None:
+    """Re-queue one dead alert delivery, as :func:`retry_dead` does for many (its channel
+    is re-enabled); returns its channel, or None when no dead delivery has that id."""
+    with store.begin() as conn:
+        cond = [deliveries.c.id == delivery_id, deliveries.c.status == "dead"]
+        channel = conn.execute(select(deliveries.c.channel).where(*cond)).scalar()
+        if channel is None:
+            return None
+        conn.execute(
+            update(deliveries)
+            .where(*cond)
+            .values(status="pending", attempts=0, next_attempt=utcnow(), lease_until=None)
+        )
+        _reenable(conn, {channel})
+    return str(channel)
+
+
+def _reenable(conn: Connection, channels: set[str]) -> None:
+    if channels:
+        conn.execute(
+            update(channel_state)
+            .where(channel_state.c.channel.in_(channels))
+            .values(
+                disabled_at=None,
+                disabled_reason=None,
+                failures=0,
+                cooldown=0,
+                open_until=None,
+                paused_until=None,
+            )
+        )
 
 
 def queue_counts(store: Store) -> dict[str, dict[str, Any]]:

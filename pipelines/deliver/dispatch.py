@@ -246,7 +246,7 @@ class Dispatcher:
     def _send(self, channel: Channel, job: outbox.Job) -> _Outcome:
         started = self.clock()
         try:
-            message = outbox.load_message(self.store, job, self.timezone)
+            message = outbox.load_message(self.store, job, self.timezone, channel.language)
             return _Outcome(job, started, answer=channel.send(message))
         except DeliveryError as exc:
             return _Outcome(job, started, error=exc)
@@ -392,7 +392,7 @@ def send_test_alert(channel: Channel) -> str:
     """Send a sample Vietnamese alert through one channel; returns what the receiver
     answered. Raises :class:`DeliveryError` whose message names the channel."""
     try:
-        return channel.send(sample_message())
+        return channel.send(sample_message(channel.language))
     except PermanentDeliveryError as exc:
         raise PermanentDeliveryError(
             f"channel {channel.name}: {scrub(str(exc))}",

@@ -293,7 +293,7 @@ def finish(
 # -- building the message --------------------------------------------------------------------
 
 
-def load_message(store: Store, job: Job, timezone: str) -> Message:
+def load_message(store: Store, job: Job, timezone: str, language: str = "vi") -> Message:
     """The message a job sends, read fresh from the store (titles, hits, snippets)."""
     with store.engine.connect() as conn:
         if job.source == "notice":
@@ -303,11 +303,23 @@ def load_message(store: Store, job: Job, timezone: str) -> Message:
                 .where(notice_deliveries.c.id == job.ids[0])
             ).one()
             return Message(
-                "notice", job.message_id, title=row.title, text=row.text, timezone=timezone
+                "notice",
+                job.message_id,
+                title=row.title,
+                text=row.text,
+                timezone=timezone,
+                language=language,
             )
         items = _items(conn, job.ids)
     kind: Literal["alert", "digest"] = "digest" if job.digest_reason else "alert"
-    return Message(kind, job.message_id, items=items, reason=job.digest_reason, timezone=timezone)
+    return Message(
+        kind,
+        job.message_id,
+        items=items,
+        reason=job.digest_reason,
+        timezone=timezone,
+        language=language,
+    )
 
 
 def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:

@@ -15,10 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from pipelines.deliver.mailheaders import POLICY, set_address_header, set_text_header
+from pipelines.deliver.wording import DEFAULT_LANGUAGE, date_text, words
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -79,6 +81,7 @@ class Message:
     text: str = ""
     reason: str = ""
     timezone: str = DEFAULT_TIMEZONE
+    language: str = DEFAULT_LANGUAGE  # of every text that is not the article's (wording.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -105,9 +108,20 @@ def iso_time(when: datetime | None, timezone: str) -> str | None:
     return None if local is None else local.isoformat(timespec="seconds")
 
 
-def human_time(when: datetime | None, timezone: str) -> str:
+def human_time(when: datetime | None, timezone: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The local time as the readers of ``language`` write it (``14/01/2022 10:30``)."""
     local = local_time(when, timezone)
-    return "" if local is None else local.strftime("%H:%M %d/%m/%Y")
+    return "" if local is None else date_text(local, language)
+
+
+def meta_line(item: Item, message: Message, escape: Callable[[str], str] = str) -> str:
+    """``Nguồn: tuoitrethudo · Đăng lúc: 14/01/2022 10:30`` in the message's language."""
+    label = words(message.language)
+    when = human_time(item.published, message.timezone, message.language)
+    parts = [f"{label['source']}: {escape(item.source)}"] if item.source else []
+    if when:
+        parts.append(f"{label['published']}: {when}")
+    return " · ".join(parts)
 
 
 def segments(snippet: str, hits: Sequence[Hit]) -> list[tuple[str, bool]]:
@@ -193,8 +207,8 @@ def subject(message: Message) -> str:
         return one_line(f"[newswatch] {message.title}")
     if message.kind == "digest":
         labels = ", ".join(dict.fromkeys(i.label for i in message.items))
-        n = len(message.items)
-        return one_line(f"[{labels}] {n} bài mới / {n} new articles")
+        count = words(message.language)["new_articles"].format(n=len(message.items))
+        return one_line(f"[{labels}] {count}")
     item = message.items[0]
     return one_line(f"[{item.label}] {item.title}")
 
@@ -205,11 +219,11 @@ def plain_text(message: Message) -> str:
         return f"{message.title}\n\n{message.text}\n\n-- \nnewswatch\n"
     blocks = []
     for item in message.items:
-        when = human_time(item.published, message.timezone)
-        meta = " · ".join(p for p in (item.source, when) if p)
+        meta = meta_line(item, message)
         snippet = highlight(item.snippet, item.hits, str, lambda t: f"*{t}*")
         blocks.append(f"[{item.label}] {one_line(item.title)}\n{item.url}\n{meta}\n{snippet}")
-    footer = "-- \nnewswatch: " + ", ".join(message.watches) + "\n"
+    watching = words(message.language)["watches"]
+    footer = f"-- \nnewswatch · {watching}: " + ", ".join(message.watches) + "\n"
     return "\n\n".join(blocks) + "\n\n" + footer
 
 
@@ -220,21 +234,22 @@ def html_body(message: Message) -> str:
             f"<html><body><h3>{html_escape(message.title)}</h3>"
             f"<p>{html_escape(message.text)}</p></body></html>"
         )
-    parts = ['<html><body style="font-family:sans-serif">']
+    label = words(message.language)
+    parts = [f'<html lang="{message.language}"><body style="font-family:sans-serif">']
     for item in message.items:
-        when = human_time(item.published, message.timezone)
-        meta = " · ".join(html_escape(p) for p in (item.source, when) if p)
+        meta = meta_line(item, message, html_escape)
         snippet = highlight(item.snippet, item.hits, html_escape, lambda t: f"<b>{t}</b>")
         parts.append(
             f'<div style="margin-bottom:16px">'
-            f'<div style="color:#666;font-size:12px">Alert · {html_escape(item.label)}</div>'
+            f'<div style="color:#666;font-size:12px">{label["alert"]} · '
+            f"{html_escape(item.label)}</div>"
             f'<a href="{html_escape(item.url)}" style="font-size:16px">'
             f"{html_escape(one_line(item.title))}</a>"
             f'<div style="color:#080;font-size:12px">{meta}</div>'
             f"<div>{snippet}</div></div>"
         )
     parts.append(
-        '<hr><div style="color:#666;font-size:12px">newswatch · '
+        f'<hr><div style="color:#666;font-size:12px">newswatch · {label["watches"]}: '
         + html_escape(", ".join(message.watches))
         + "</div></body></html>"
     )
@@ -251,10 +266,10 @@ def email_message(
     synthetic root per watch so clients thread a watch's alerts together.
     """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "newswatch.invalid"
-    msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = subject(message)
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
+    msg = EmailMessage(policy=POLICY)
+    set_text_header(msg, "Subject", subject(message))
+    set_address_header(msg, "From", [sender])
+    set_address_header(msg, "To", to)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = f"<{message.id}@{domain}>"
     if message.kind != "notice" and message.items:
@@ -279,7 +294,7 @@ def _header_token(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "watch"
 
 
-def sample_message() -> Message:
+def sample_message(language: str = DEFAULT_LANGUAGE) -> Message:
     """A made-up Vietnamese alert for ``newswatch test-alert`` (not from any real site)."""
     now = datetime.now(UTC)
     snippet = (
@@ -287,7 +302,7 @@ def sample_message() -> Message:
     )
     item = Item(
         watch="newswatch-test",
-        label="Tin thử nghiệm / test alert",
+        label=words(language)["test_label"],
         url="https://example.vn/tin-thu-nghiem-123.html",
         title="Quận Hai Bà Trưng triển khai kế hoạch chỉnh trang đô thị",
         source="example.vn",
@@ -297,4 +312,4 @@ def sample_message() -> Message:
         message_id="",
     )
     message_id = f"nw_test_{int(now.timestamp() * 1000):x}"
-    return Message("alert", message_id, items=(item,))
+    return Message("alert", message_id, items=(item,), language=language)

@@ -21,10 +21,11 @@ from pipelines.deliver.render import (
     Message,
     highlight,
     html_escape,
-    human_time,
     iso_time,
+    meta_line,
     one_line,
 )
+from pipelines.deliver.wording import words
 
 __all__ = ["ChatMarkup", "chat_html", "chat_text", "discord_payload", "slack_text"]
 
@@ -47,10 +48,11 @@ def chat_text(message: Message, markup: ChatMarkup, limit: int) -> str:
         # cut before escaping: a cut entity ("&am") would make the app refuse the message
         body = one_line(message.text, limit // 2)
         return f"{markup.bold(esc(one_line(message.title)))}\n{esc(body)}"
-    lines = [markup.bold(f"{len(message.items)} bài mới")] if message.kind == "digest" else []
+    label = words(message.language)
+    count = label["new_articles"].format(n=len(message.items))
+    lines = [markup.bold(esc(count))] if message.kind == "digest" else []
     for n, item in enumerate(message.items):
-        when = human_time(item.published, message.timezone)
-        meta = " · ".join(esc(p) for p in (item.source, when) if p)
+        meta = meta_line(item, message, esc)
         snippet = highlight(item.snippet, item.hits, esc, markup.bold)
         title = markup.link(esc(item.url), esc(one_line(item.title)))
         block = f"{markup.bell} {esc(item.label)}\n{title}\n{meta}\n{snippet}"
@@ -114,7 +116,11 @@ def discord_payload(message: Message) -> dict[str, Any]:
             "description": highlight(item.snippet, item.hits, discord_escape, lambda t: f"**{t}**")[
                 :4000
             ],
-            "footer": {"text": one_line(f"{item.label} · {item.source}", 2000)},
+            "footer": {
+                "text": one_line(
+                    f"{item.label} · {words(message.language)['source']}: {item.source}", 2000
+                )
+            },
         }
         stamp = iso_time(item.published, message.timezone)
         if stamp:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from pipelines.match.snippet import make_snippet
+from pipelines.match.snippet import CAPTION_MARK, make_snippet
 from pipelines.match.text import fold, legacy_encoding
 from pipelines.match.verify import Pattern, verify
 from pipelines.match.watch import Near, Term, Watch, building
@@ -189,10 +189,15 @@ class Matcher:
                 triggers.setdefault(tid, []).append(index)
         return cls(plans, patterns, {t: tuple(ws) for t, ws in triggers.items()})
 
-    def match(self, text: str, *, title_length: int = 0) -> list[WatchMatch]:
+    def match(
+        self, text: str, *, title_length: int = 0, captions_start: int | None = None
+    ) -> list[WatchMatch]:
         """Watches that match ``text`` (ALREADY canonical), in config order.
 
-        Text flagged as a legacy 8-bit encoding (TCVN3, VNI) matches nothing.
+        Hits before ``title_length`` are flagged ``in_title``; hits from ``captions_start``
+        on are flagged ``in_caption`` and their snippet says so (see
+        :func:`pipelines.match.text.article_document`). Text flagged as a legacy 8-bit
+        encoding (TCVN3, VNI) matches nothing.
         """
         if self._automaton is None or not text or legacy_encoding(text):
             return []
@@ -213,7 +218,7 @@ class Matcher:
                     triggered.update(triggers[tid])
         results = []
         for index in sorted(triggered):
-            found = _evaluate(self._plans[index], article, title_length)
+            found = _evaluate(self._plans[index], article, title_length, captions_start)
             if found is not None:
                 results.append(found)
         return results
@@ -229,7 +234,9 @@ def _automaton(keys: dict[str, int]) -> ahocorasick.Automaton | None:
     return automaton
 
 
-def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch | None:
+def _evaluate(
+    plan: _Plan, article: _Article, title_length: int, captions_start: int | None
+) -> WatchMatch | None:
     """Apply the rule of one triggered watch; ``None`` when the article does not match."""
     text, patterns = article.text, article.patterns
     hits = [(s, e, tid, f) for tid in plan.any for s, e, f in article.hits(tid)]
@@ -255,7 +262,10 @@ def _evaluate(plan: _Plan, article: _Article, title_length: int) -> WatchMatch |
     found_hits = []
     for s, e, t, f in hits:
         flags = (*f, "in_title") if s < title_length else f
-        found_hits.append(Hit(patterns[t].text, s, e, text[s:e], article.snippet(s, e), flags))
+        snippet = article.snippet(s, e)
+        if captions_start is not None and s >= captions_start:
+            flags, snippet = (*flags, "in_caption"), CAPTION_MARK + snippet
+        found_hits.append(Hit(patterns[t].text, s, e, text[s:e], snippet, flags))
     return WatchMatch(plan.watch, found_hits, why)
 
 

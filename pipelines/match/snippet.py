@@ -5,9 +5,12 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-__all__ = ["highlight_html", "make_snippet"]
+__all__ = ["CAPTION_MARK", "highlight_html", "make_snippet"]
 
 SNIPPET_WIDTH = 200
+#: Opens the snippet of a hit in a photo caption: an alert whose only hit is there says so
+#: (the reader will not find the name in the article's sentences, only under a photo).
+CAPTION_MARK = "[Chú thích ảnh / photo caption] "
 
 
 def make_snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) -> str:

@@ -27,13 +27,16 @@ import codecs
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import _codecs
 
 __all__ = [
+    "ArticleDocument",
+    "article_document",
     "canonicalize",
     "document_text",
     "fold",
@@ -197,6 +200,30 @@ def document_text(title: str, body: str) -> tuple[str, int]:
     """
     head = canonicalize(title).replace("\n", " ")
     return f"{head}\n{canonicalize(body)}", len(head)
+
+
+class ArticleDocument(NamedTuple):
+    """What an article is matched on: the canonical title, text and captions, one string."""
+
+    text: str
+    title_length: int
+    #: Where the captions begin (``len(text)`` when there are none): hits from here on are
+    #: in a photo caption.
+    captions_start: int
+
+
+def article_document(title: str, body: str, captions: Sequence[str] = ()) -> ArticleDocument:
+    """:func:`document_text` followed by the photo captions, one paragraph each.
+
+    The captions come last, so a hit in the body always comes before one in a caption
+    (an alert's snippet is its first hit's), and every offset in the title and the body is
+    the same as without them.
+    """
+    text, title_length = document_text(title, body)
+    tail = canonicalize("\n\n".join(captions)) if captions else ""
+    if not tail:
+        return ArticleDocument(text, title_length, len(text))
+    return ArticleDocument(f"{text}\n{tail}", title_length, len(text) + 1)
 
 
 # -- legacy 8-bit encodings ----------------------------------------------------------------

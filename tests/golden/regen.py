@@ -3,11 +3,13 @@
     .venv/bin/python tests/golden/regen.py
 
 Writes one ``tests/golden/<site>__<page>.json`` per saved page: what :func:`extract` keeps
-(headline, publication time, author, canonical URL) and a *fingerprint* of the text — its
-length, paragraph count, first and last 80 characters and SHA-256 — never the article
-itself (the pages are publishers' content). ``tests/test_clean_golden.py`` compares against
-these files and never writes them: after a deliberate change to the cleaner, run this
-script and review the diff.
+(headline, publication time, author, canonical URL) and a *fingerprint* of the text and the
+captions — length, paragraph count, first and last 80 characters, SHA-256 — never the
+article itself (the pages are publishers' content). The pages written here for the generic
+path (``tests/pages/generic/*.html``) are ours: their ``tests/golden/generic/<page>.json``
+hold the whole ``newswatch extract --json`` output. ``tests/test_clean_golden.py`` compares
+against these files and never writes them: after a deliberate change to the cleaner, run
+this script and review the diff.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "html"
 GOLDEN = Path(__file__).resolve().parent
+GENERIC_PAGES = ROOT / "tests" / "pages" / "generic"
+GENERIC_GOLDEN = GOLDEN / "generic"
 
 #: Saved page -> the URL it was saved from (PROVENANCE.md), passed as ``url=``.
 PAGES: dict[str, str] = {
@@ -97,11 +101,37 @@ def fingerprint(page: str) -> dict[str, Any]:
             "text_start": text[:EDGE],
             "text_end": text[-EDGE:],
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "captions": len(found.captions),
+            "captions_sha256": hashlib.sha256("\n".join(found.captions).encode()).hexdigest(),
         }
     return {"page": page, "url": PAGES[page], "extracted": result}
 
 
+def generic_url(name: str) -> str:
+    """The URL a generic page is extracted as (an article URL of a made-up outlet)."""
+    return f"https://thudomau.vn/{name.removesuffix('.html').replace('_', '-')}-251999.html"
+
+
+def generic_output(name: str) -> dict[str, Any]:
+    """``newswatch extract --json`` of one page written here (extracted now)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from pipelines.clean.extract import extract, extract_to_json
+
+    found = extract((GENERIC_PAGES / name).read_bytes(), generic_url(name))
+    return {"page": name, "extracted": extract_to_json(found) if found else None}
+
+
 def main() -> int:
+    GENERIC_GOLDEN.mkdir(exist_ok=True)
+    for old in GENERIC_GOLDEN.glob("*.json"):
+        old.unlink()
+    for page in sorted(GENERIC_PAGES.glob("*.html")):
+        data = generic_output(page.name)
+        (GENERIC_GOLDEN / f"{page.stem}.json").write_text(
+            json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        print(f"generic/{page.name}: {data['extracted'] and data['extracted']['title']}")
     if not FIXTURES.is_dir():
         print(f"no saved pages at {FIXTURES}", file=sys.stderr)
         return 1

@@ -80,6 +80,7 @@ class NewsSite:
         paragraphs: list[str],
         *,
         sapo: str = "",
+        captions: tuple[str, ...] = (),
         section: str = "thoi-su",
         published: datetime | None = None,
         article_id: int | None = None,
@@ -94,6 +95,7 @@ class NewsSite:
             paragraphs=tuple(paragraphs),
             published=when.isoformat(),
             section=section,
+            captions=captions,
         )
         write_article(self.root, art)
         return self.url.rstrip("/") + art.path

@@ -85,7 +85,7 @@ async def run_poll(
     ``abort`` set while the poll runs stops it like a timeout (the worker is shutting down).
     """
     started = time.monotonic()
-    summary = CrawlSummary(source=source.name)
+    summary = CrawlSummary(source=source.name, max_age=source.max_age)
     stuck = False
     try:
         # Waiting for the host counts against the timeout, but never more than half of it.
@@ -98,7 +98,7 @@ async def run_poll(
             except Exception as exc:  # this poll failed; the worker and its other polls go on
                 log.debug("poll of %s failed", source.name, exc_info=True)
                 summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
-            gate.failed = summary.status != "ok"
+            gate.failed = summary.status not in ("ok", "degraded")
             await asyncio.to_thread(_finish, ctx, run_id, summary, started)
     except HostBusy as exc:
         summary.status, summary.error = "timeout", f"not started: {exc}"
@@ -118,7 +118,12 @@ def _finish(ctx: PollContext, run_id: int, summary: CrawlSummary, started: float
         alerts=summary.alerts,
         errors=summary.errors,
         nbytes=summary.bytes,
-        detail={"error": summary.error, "not_modified": summary.not_modified},
+        detail={
+            "error": summary.error,
+            "not_modified": summary.not_modified,
+            "too_old": summary.too_old,
+            "max_age": summary.max_age,
+        },
     )
 
 
@@ -136,9 +141,12 @@ async def _crawl(
     from crawler.settings import crawl_settings
     from crawler.spiders.news import NewsSpider
 
-    settings = crawl_settings(
-        source, log_level=ctx.log_level, extra={"EXTENSIONS_BASE": _WARM_EXTENSIONS}
-    )
+    extra = {
+        "EXTENSIONS_BASE": _WARM_EXTENSIONS,
+        # robots.txt kept between polls (crawler.robots), as in a round of `newswatch crawl`
+        "NEWSWATCH_ROBOTS_CACHE": str(ctx.config.data_dir / "robots"),
+    }
+    settings = crawl_settings(source, log_level=ctx.log_level, extra=extra)
     crawler = Crawler(NewsSpider, settings)
     task = asyncio.ensure_future(
         crawler.crawl_async(

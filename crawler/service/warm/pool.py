@@ -265,7 +265,8 @@ class WarmPool:
             return int(value) if isinstance(value, int | float) else 0
 
         return CrawlOutcome(
-            source=source, status=status if status in ("ok", "failed", "timeout") else "failed",
+            source=source,
+            status=status if status in ("ok", "degraded", "failed", "timeout") else "failed",
             duration=duration, new_articles=num("new_articles"), alerts=num("alerts"),
             requests=num("requests"), fetched=num("fetched"), errors=num("errors"),
             nbytes=num("bytes"), error=redact(str(error)) if error else None,

@@ -69,6 +69,8 @@ class Channel(ABC):
         self.max_in_flight = 1
         self.rate: Rate | None = self.default_rate
         self.burst = DEFAULT_BURST
+        # The language of every text that is not the article's ("vi" or "en"; wording.py).
+        self.language = "vi"
 
     @classmethod
     @abstractmethod

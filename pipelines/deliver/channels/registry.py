@@ -14,11 +14,12 @@ from pipelines.deliver.channels.file import FileChannel
 from pipelines.deliver.channels.slack import SlackChannel
 from pipelines.deliver.channels.telegram import TelegramChannel
 from pipelines.deliver.channels.webhook import WebhookChannel
+from pipelines.deliver.wording import DEFAULT_LANGUAGE, LANGUAGES
 from pipelines.errors import ConfigError, PathPart, Problem
 
 __all__ = ["KINDS", "build_channel"]
 
-COMMON_KEYS = ("kind", "max_in_flight", "rate", "burst")
+COMMON_KEYS = ("kind", "max_in_flight", "rate", "burst", "language")
 
 KINDS: dict[str, type[Channel]] = {
     k.kind: k
@@ -34,8 +35,17 @@ KINDS: dict[str, type[Channel]] = {
 }
 
 
-def build_channel(name: str, mapping: Mapping[str, object], *, data_dir: Path) -> Channel:
+def build_channel(
+    name: str,
+    mapping: Mapping[str, object],
+    *,
+    data_dir: Path,
+    language: str = DEFAULT_LANGUAGE,
+) -> Channel:
     """Build one channel from its YAML mapping (already env-interpolated). No I/O.
+
+    ``language`` is the one of ``channels.yaml``'s ``defaults``; the channel's own
+    ``language`` key overrides it.
 
     Raises :class:`ConfigError` whose problems have paths like
     ``("channels", name, "smtp", "port")``; unknown keys are errors.
@@ -58,6 +68,7 @@ def build_channel(name: str, mapping: Mapping[str, object], *, data_dir: Path) -
             channel.rate = Rate.parse(rate)
         except ValueError as exc:
             fields.error("rate", str(exc))
+    channel.language = fields.choice("language", LANGUAGES, language)
     fields.used.update(COMMON_KEYS)
     fields.check_unknown()
     if fields.problems:
