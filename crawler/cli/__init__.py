@@ -26,6 +26,7 @@ from crawler.cli import (
     operate,
     queue,
     sources,
+    web,
 )
 from crawler.service.logs import setup_logging
 from pipelines.errors import ConfigError, NewswatchError
@@ -36,7 +37,7 @@ __all__ = ["COMMAND_MODULES", "main"]
 
 # In the order their commands appear in ``newswatch --help``.
 COMMAND_MODULES: list[ModuleType] = [
-    configure, operate, inspect, queue, sources, archive, db, distributed
+    configure, operate, inspect, queue, sources, archive, db, web, distributed
 ]  # fmt: skip
 
 
