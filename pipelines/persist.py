@@ -29,7 +29,7 @@ from pipelines.store.database import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ArticlePipeline", "CleanedPage", "articles_queued", "clean_page"]
+__all__ = ["ArticlePipeline", "CleanedPage", "SharedCleaners", "articles_queued", "clean_page"]
 
 POOL_THRESHOLD = 4  # articles in a round before worker processes pay for themselves
 MAX_BATCH = 100  # articles written in one transaction at most
@@ -92,6 +92,59 @@ def clean_page(
 
 def _warm() -> None:
     """Runs once per worker at pool start, so workers exist before the first page."""
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """A pool of cleaning processes, every one started; ``None`` when they cannot start."""
+    # forkserver, not fork: this process has threads (Twisted's, ours). The server
+    # imports the cleaner once; each worker forks from it ready to go.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(WORKER_PRELOAD))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        for ready in [pool.submit(_warm) for _ in range(workers)]:
+            ready.result()
+    except Exception:
+        pool.shutdown(wait=False, cancel_futures=True)
+        return None
+    return pool
+
+
+class SharedCleaners:
+    """One pool of cleaning processes for every crawl of a long-lived process (a warm crawl
+    worker runs many crawls at once: a pool each would start a crowd of processes). Started
+    by the first crawl that needs it; a crawl passes it to its spider as ``cleaners``."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._lock = threading.Lock()
+        self._starter: ThreadPoolExecutor | None = None
+        self._future: Future[Executor] | None = None
+
+    def processes(self) -> Future[Executor]:
+        """The pool (or, if processes cannot start, a cleaning thread), once started."""
+        with self._lock:
+            if self._future is None:
+                self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pool-start")
+                self._future = self._starter.submit(self._start)
+            return self._future
+
+    def _start(self) -> Executor:
+        pool = _start_pool(self.workers)
+        if pool is None:
+            logger.warning("no cleaning processes; cleaning in a thread")
+            return ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
+        return pool
+
+    def close(self) -> None:
+        """Stop the pool (after the crawls using it ended)."""
+        with self._lock:
+            future, starter = self._future, self._starter
+            self._future = self._starter = None
+        if future is not None:
+            future.result().shutdown(wait=True, cancel_futures=True)
+        if starter is not None:
+            starter.shutdown(wait=True)
 
 
 class StoreWriter:
@@ -164,6 +217,7 @@ class ArticlePipeline:
         # fork server to import the cleaner and trafilatura, ~0.5 s).
         self._starter: ThreadPoolExecutor | None = None
         self._processes: Future[Executor] | None = None
+        self._shared = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticlePipeline:
@@ -173,6 +227,11 @@ class ArticlePipeline:
 
     def _on_articles_queued(self, count: int) -> None:
         if count > POOL_THRESHOLD and self.workers > 1 and self._processes is None:
+            shared: SharedCleaners | None = getattr(self.crawler.spider, "cleaners", None)
+            if shared is not None:  # a warm worker: one pool for all its crawls
+                self._processes = shared.processes()
+                self._shared = True
+                return
             self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pool-start")
             self._processes = self._starter.submit(self._start_processes)
 
@@ -187,16 +246,8 @@ class ArticlePipeline:
         self.same_site: Callable[[str], bool] = spider.canon.same_site
 
     def _start_processes(self) -> Executor:
-        # forkserver, not fork: this process has threads (Twisted's, ours). The server
-        # imports the cleaner once; each worker forks from it ready to go.
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(list(WORKER_PRELOAD))
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-        try:
-            for ready in [pool.submit(_warm) for _ in range(self.workers)]:
-                ready.result()
-        except Exception:
-            pool.shutdown(wait=False, cancel_futures=True)
+        pool = _start_pool(self.workers)
+        if pool is None:
             logger.warning("%s: no worker processes; cleaning in a thread", self.source)
             return self._thread()
         return pool
@@ -216,7 +267,7 @@ class ArticlePipeline:
         return self._thread()
 
     def close_spider(self) -> None:
-        if self._processes is not None:
+        if self._processes is not None and not self._shared:
             self._processes.result().shutdown(wait=True, cancel_futures=True)
         if self._starter is not None:
             self._starter.shutdown(wait=True)

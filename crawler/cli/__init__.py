@@ -21,6 +21,7 @@ from crawler.cli import (
     common,
     configure,
     db,
+    distributed,
     inspect,
     operate,
     queue,
@@ -46,6 +47,7 @@ COMMAND_MODULES: list[ModuleType] = [
     stories,
     db,
     web,
+    distributed,
 ]
 
 

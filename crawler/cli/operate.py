@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any
 
 from crawler.cli.common import command, config_of, store_of
 
@@ -22,7 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--source", action="append", metavar="NAME", help="only this source (repeatable)"
     )
     c.add_argument("--json", action="store_true", help="print JSON summary lines")
-    command(sub, "dispatch", cmd_dispatch, "deliver every due alert once, then exit")
+    p = command(sub, "dispatch", cmd_dispatch, "deliver every due alert once, then exit")
+    p.add_argument(
+        "--forever",
+        action="store_true",
+        help="keep delivering until SIGTERM (distributed mode: on any number of machines)",
+    )
     r = command(sub, "run", cmd_run, "the service, until SIGTERM/SIGINT")
     r.add_argument(
         "--http",
@@ -70,6 +77,13 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
 
     config = config_of(args)
     store = store_of(args)
+    if args.forever:
+        from crawler.distributed.dispatch import dispatch_forever
+
+        try:
+            return dispatch_forever(store, config)
+        finally:
+            store.close()
     try:
         digests = {w.name: w.digest for w in config.watches}
         summary = Dispatcher(store, config.channels, digests=digests, ops=config.ops).run_once()
@@ -98,15 +112,44 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from crawler.service.status import render_status
+    from crawler.service.status import collect_status, render_status
 
     config = config_of(args)
     store = store_of(args)
     try:
-        print(render_status(config, store, as_json=args.json))
+        text = render_status(config, store, as_json=args.json)
+        if os.environ.get("NEWSWATCH_BROKER_URL"):
+            text = _with_broker(text, args.json, collect_status(config, store)["sources"])
     finally:
         store.close()
+    print(text)
     return 0
+
+
+def _with_broker(text: str, as_json: bool, sources: list[dict[str, Any]]) -> str:
+    """The distributed mode's workers, queue depth and the most overdue sources."""
+    import json
+
+    from crawler.distributed.app import broker_url, queue_name
+    from crawler.distributed.probe import broker_status
+
+    found = broker_status(broker_url(), queue_name())
+    if as_json:
+        data = json.loads(text)
+        data["distributed"] = found
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    if "error" in found:
+        line = f"broker {found['broker']}: unreachable: {found['error']}"
+    else:
+        workers = ", ".join(found["workers"]) or "none answering"
+        line = (
+            f"broker {found['broker']}, queue {found['queue']}: {found['queue_depth']} polls "
+            f"waiting; workers: {workers}"
+        )
+    late = sorted((s for s in sources if s.get("lag")), key=lambda s: -s["lag"])[:5]
+    if late:
+        line += "\nmost overdue: " + ", ".join(f"{s['name']} {s['lag']:.0f} s" for s in late)
+    return f"{text}\n\n{line}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

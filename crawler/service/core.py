@@ -3,8 +3,9 @@
 * the APScheduler 3.x ``AsyncIOScheduler`` with one job per enabled source
   (:class:`~crawler.service.schedule.SourceJobs`) plus the alarm and housekeeping jobs
   (no Twisted here: APScheduler's TwistedScheduler installs a reactor Scrapy refuses);
-* the :class:`~crawler.service.supervisor.Supervisor`, which runs each round as a child
-  process with a hard timeout and at most ``NEWSWATCH_MAX_CRAWLS`` children at once;
+* the :class:`~crawler.service.warm.pool.WarmPool` running the polls in warm crawl workers
+  (or, with ``NEWSWATCH_CRAWL_WORKERS=0``, the :class:`~crawler.service.supervisor.Supervisor`
+  running each in a child process, at most ``NEWSWATCH_MAX_CRAWLS`` at once);
 * the dispatcher (:mod:`pipelines.deliver.dispatch`) in a thread, sending due alerts;
 * staleness alarms (:mod:`crawler.service.alarms`), the optional ``/healthz`` + ``/metrics``
   server and a state file for ``newswatch status``.
@@ -45,6 +46,7 @@ from crawler.service.metrics import Metrics
 from crawler.service.schedule import SourceJobs, add_chores, first_runs
 from crawler.service.status import channel_counts
 from crawler.service.supervisor import CommandFactory, CrawlOutcome, Supervisor
+from crawler.service.warm.pool import WarmPool
 from crawler.web.app import web_server
 from crawler.web.context import token_from_env
 from crawler.web.server import WebServer
@@ -105,7 +107,8 @@ class Service:
         store: Store,
         *,
         loader: Callable[[], Config],
-        command: CommandFactory,
+        command: CommandFactory | None = None,
+        pool: WarmPool | None = None,
         options: ServiceOptions | None = None,
         dispatcher: DispatcherFactory | None = default_dispatcher,
         notify: Notify | None = None,
@@ -114,13 +117,10 @@ class Service:
         self.store = store
         self.loader = loader
         self.options = options or ServiceOptions()
-        self.supervisor = Supervisor(
-            store,
-            command,
-            max_parallel=self.options.max_parallel,
-            term_wait=self.options.term_wait,
-            kill_wait=self.options.kill_wait,
-        )
+        opts = self.options  # polls run in warm workers, or each in a child (the supervisor)
+        self.supervisor: WarmPool | Supervisor = pool or Supervisor(
+            store, command, max_parallel=opts.max_parallel,  # type: ignore[arg-type]
+            term_wait=opts.term_wait, kill_wait=opts.kill_wait)  # fmt: skip
         self.metrics = Metrics(store, channel_counts)
         self.alarms = Alarms(store, notify)
         self._dispatcher_factory = dispatcher

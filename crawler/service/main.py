@@ -20,6 +20,7 @@ from crawler.service.dispatch_thread import default_notify
 from crawler.service.instance import AlreadyRunning, InstanceLock
 from crawler.service.logs import add_secrets, secrets_from_config, setup_logging
 from crawler.service.supervisor import crawl_command
+from crawler.service.warm.pool import PoolOptions, WarmPool, worker_command
 from crawler.web.context import check_bind
 from pipelines.errors import ConfigError, StoreError
 from pipelines.store.database import Store
@@ -49,6 +50,7 @@ def run_service(
     setup_logging(verbosity, log_format, log_file=data_dir / "logs" / "newswatch.log")
     try:
         options = ServiceOptions.from_env(http=http)
+        pool = _pool_options()
         if http is not None:
             check_bind(http, options.web_token)
     except ValueError as exc:  # BindRefused included: one line, nothing started
@@ -63,12 +65,25 @@ def run_service(
         log.error("%s", exc)
         return 1
     try:
-        return _run_locked(config_dir, data_dir, options, verbosity)
+        return _run_locked(config_dir, data_dir, options, pool, verbosity)
     finally:
         lock.release()
 
 
-def _run_locked(config_dir: Path, data_dir: Path, options: ServiceOptions, verbosity: int) -> int:
+def _pool_options() -> PoolOptions | None:
+    """Warm workers, unless ``NEWSWATCH_CRAWL_WORKERS=0`` asks for one process per poll."""
+    if os.environ.get("NEWSWATCH_CRAWL_WORKERS", "").strip() == "0":
+        return None
+    return PoolOptions.from_env()
+
+
+def _run_locked(
+    config_dir: Path,
+    data_dir: Path,
+    options: ServiceOptions,
+    pool_options: PoolOptions | None,
+    verbosity: int,
+) -> int:
     from crawler.config import load_config
 
     def loader() -> Config:
@@ -92,11 +107,16 @@ def _run_locked(config_dir: Path, data_dir: Path, options: ServiceOptions, verbo
         log.error("%s", exc)
         return exc.exit_code
     try:
+        pool = None
+        if pool_options is not None:
+            command = worker_command(config_dir, data_dir, verbosity=verbosity)
+            pool = WarmPool(store, command, pool_options)
         service = Service(
             config,
             store,
             loader=loader,
             command=crawl_command(config_dir, data_dir, verbosity=verbosity),
+            pool=pool,
             options=options,
             notify=default_notify(),
         )

@@ -73,6 +73,7 @@ def collect_status(config: Config, store: Store, now: datetime | None = None) ->
                 "too_old": int(detail.get("too_old") or 0),
                 "max_age": src.max_age,
                 "next_run": next_runs.get(src.name) if src.enabled else None,
+                "lag": _lag(row.get("last_run_at"), src.every, moment) if src.enabled else None,
                 "consecutive_failures": row.get("consecutive_failures", 0) or 0,
                 "last_new_article": _iso(row.get("last_new_at")),
                 "last_error": row.get("last_error"),
@@ -185,6 +186,15 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[i
         return "  ".join(parts).rstrip()
 
     return [fmt(headers), *(fmt(r) for r in rows)]
+
+
+def _lag(last_run: datetime | None, every: float, now: datetime) -> float | None:
+    """Seconds a source is overdue (0 when not due yet; ``None`` when it never ran)."""
+    if last_run is None:
+        return None
+    if last_run.tzinfo is None and now.tzinfo is not None:
+        now = now.replace(tzinfo=None)
+    return round(max(0.0, (now - last_run).total_seconds() - every), 1)
 
 
 def _detail(text: Any) -> dict[str, Any]:

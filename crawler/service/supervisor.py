@@ -40,7 +40,7 @@ from crawler.service.logs import log_context, redact
 from pipelines.store.database import Store
 from pipelines.store.schema import runs, utcnow
 
-__all__ = ["CommandFactory", "CrawlOutcome", "Supervisor", "crawl_command"]
+__all__ = ["CommandFactory", "CrawlOutcome", "Supervisor", "crawl_command", "record_run"]
 
 log = logging.getLogger(__name__)
 child_log = logging.getLogger("crawler.child")
@@ -270,22 +270,7 @@ class Supervisor:
         )  # fmt: skip
 
     def _record(self, outcome: CrawlOutcome, launched: datetime, tail: list[str]) -> None:
-        """Close the run the child opened (if it got that far) or open and close one."""
-        since = launched - timedelta(seconds=1)
-        with self.store.begin() as conn:
-            run_id = conn.execute(
-                select(runs.c.id)
-                .where(runs.c.source == outcome.source, runs.c.status == "running")
-                .where(runs.c.started_at >= since)
-                .order_by(runs.c.id.desc())
-                .limit(1)
-            ).scalar()
-        if run_id is None:
-            run_id = self.store.start_run(outcome.source)
-        detail: dict[str, Any] = {"error": outcome.error, "exit_status": outcome.exit_status}
-        if tail:
-            detail["stderr_tail"] = [redact(line) for line in tail]
-        self.store.finish_run(run_id, outcome.status, detail=detail)
+        record_run(self.store, outcome, launched, tail)
 
     async def stop(self, grace: float) -> None:
         """Start no new crawl; give running ones ``grace`` seconds, then kill them."""
@@ -302,6 +287,25 @@ class Supervisor:
         # Let the crawl() calls record what they saw before the caller closes the store.
         while self._active:
             await asyncio.sleep(0.05)
+
+
+def record_run(store: Store, outcome: CrawlOutcome, launched: datetime, tail: list[str]) -> None:
+    """Close the run the crawl opened (if it got that far) or open and close one."""
+    since = launched - timedelta(seconds=1)
+    with store.begin() as conn:
+        run_id = conn.execute(
+            select(runs.c.id)
+            .where(runs.c.source == outcome.source, runs.c.status == "running")
+            .where(runs.c.started_at >= since)
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        ).scalar()
+    if run_id is None:
+        run_id = store.start_run(outcome.source)
+    detail: dict[str, Any] = {"error": outcome.error, "exit_status": outcome.exit_status}
+    if tail:
+        detail["stderr_tail"] = [redact(line) for line in tail]
+    store.finish_run(run_id, outcome.status, detail=detail)
 
 
 # A child's own log line in the text format of crawler.service.logs: "TIME LEVEL logger message".

@@ -130,6 +130,8 @@ def _located_terms(watch: Watch) -> Iterator[tuple[Path, Term]]:
 
 
 def _fold_collisions(terms: list[tuple[Path, Term]]) -> Iterator[tuple[Path, str]]:
+    if len(terms) < 2:
+        return
     seen: dict[str, tuple[str, Term]] = {}
     for path, term in terms:
         folded = fold_exact(term.text)

@@ -28,7 +28,7 @@ import ahocorasick
 from pipelines.match.snippet import CAPTION_MARK, make_snippet
 from pipelines.match.text import fold, legacy_encoding
 from pipelines.match.verify import Pattern, verify
-from pipelines.match.watch import Near, Term, Watch
+from pipelines.match.watch import Near, Term, Watch, building
 
 __all__ = ["Hit", "Matcher", "WatchMatch", "explain", "matches_to_json"]
 
@@ -153,6 +153,11 @@ class Matcher:
     @classmethod
     def compile(cls, watches: Sequence[Watch]) -> Matcher:
         """Intern every term, build the automaton over the folded terms; once per config."""
+        with building():
+            return cls._compile(watches)
+
+    @classmethod
+    def _compile(cls, watches: Sequence[Watch]) -> Matcher:
         ids: dict[Term, int] = {}
         patterns: list[Pattern] = []
 

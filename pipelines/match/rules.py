@@ -21,7 +21,7 @@ from pipelines.errors import ConfigError, Problem
 from pipelines.match.lint import IGNORE_WARNING, lint_watch
 from pipelines.match.query import QuerySyntaxError, compile_query
 from pipelines.match.text import canonicalize
-from pipelines.match.watch import ACCENTS, CASES, Accents, Case, Near, Term, Watch
+from pipelines.match.watch import ACCENTS, CASES, Accents, Case, Near, Term, Watch, building
 
 __all__ = ["parse_watch", "parse_watches"]
 
@@ -69,6 +69,14 @@ def parse_watches(data: object) -> tuple[list[Watch], list[Problem]]:
     if not isinstance(raw, Mapping) or not raw:
         report.error(("watches",), "expected a mapping of watch name -> rule (at least one)")
         return [], report.problems
+    with building():
+        watches = _parse_all(report, raw, defaults)
+    return watches, report.problems
+
+
+def _parse_all(
+    report: _Report, raw: Mapping[object, object], defaults: Mapping[str, object]
+) -> list[Watch]:
     watches: list[Watch] = []
     for name, mapping in raw.items():
         sub = _Report()
@@ -79,7 +87,7 @@ def parse_watches(data: object) -> tuple[list[Watch], list[Problem]]:
                 sub.warn(path, message)
             watches.append(watch)
         report.problems.extend(sub.problems)
-    return watches, report.problems
+    return watches
 
 
 def parse_watch(name: str, mapping: object, defaults: Mapping[str, object] | None = None) -> Watch:

@@ -57,24 +57,32 @@ class Pattern:
     )
 
     def __init__(self, term: Term, key: str) -> None:
+        # Cheap, because an agency compiles 100,000 of these and most never see a candidate:
+        # the per-syllable detail is prepared on the first candidate that needs it.
         self.term = term
-        self.text = term.text
+        self.text = text = term.text
         self.key = key
         self.accents = term.accents
         self.case = term.case
         self.whole_name = term.whole_name
-        self.upper = term.text.isupper()
-        self.mask = tuple(c.isupper() for c in term.text)
-        syl = []
-        for m in _SYLLABLE.finditer(term.text):
-            word = m.group()
-            caps = tuple(i for i, c in enumerate(word) if c.isupper())
-            syl.append((m.start(), m.end(), word.lower(), tone_key(word), caps))
-        self.syllables = tuple(syl)
+        self.upper = text.isupper()
+        self.mask: tuple[bool, ...] | None = None
+        self.syllables: tuple[tuple[int, int, str, str, tuple[int, ...]], ...] | None = None
         # Only a Capitalised one-syllable term needs evidence beyond its capital letter.
-        self.single_capital = (
-            len(syl) == 1 and self.case == "smart" and bool(syl[0][4]) and not self.upper
-        )
+        words = _SYLLABLE.findall(text) if self.case == "smart" and not self.upper else ()
+        self.single_capital = len(words) == 1 and any(c.isupper() for c in words[0])
+
+    def prepare(self) -> tuple[tuple[int, int, str, str, tuple[int, ...]], ...]:
+        """The syllables (start, end, lower case, tone key, capitals) and the capital mask."""
+        if self.syllables is None:
+            syl = []
+            for m in _SYLLABLE.finditer(self.text):
+                word = m.group()
+                caps = tuple(i for i, c in enumerate(word) if c.isupper())
+                syl.append((m.start(), m.end(), word.lower(), tone_key(word), caps))
+            self.mask = tuple(c.isupper() for c in self.text)
+            self.syllables = tuple(syl)
+        return self.syllables
 
 
 def verify(p: Pattern, text: str, start: int, end: int) -> tuple[str, ...] | None:
@@ -108,7 +116,7 @@ def verify(p: Pattern, text: str, start: int, end: int) -> tuple[str, ...] | Non
 
 def _compare(p: Pattern, span: str) -> tuple[str, ...] | None:
     flags: set[str] = set()
-    for s, e, low, key, caps in p.syllables:
+    for s, e, low, key, caps in p.prepare():
         got = span[s:e]
         if not _accents_ok(p, got.lower(), low, key, flags):
             return None
