@@ -335,3 +335,35 @@ def test_pages_and_api_read_sqlite_and_postgresql_alike(database_url: str, tmp_p
             assert web.get("/api/v1/alerts?watch=a%00b").status_code == 400  # not a 500
     finally:
         store.close()
+
+
+def test_an_alert_names_the_other_outlets_of_its_story(web: httpx.Client, store: Store) -> None:
+    from pipelines.store.articles import HitRecord, MatchRecord
+
+    body = (
+        "Chiều 3/12, Ủy ban nhân dân quận Hai Bà Trưng tổ chức hội nghị tổng kết công tác năm, "
+        "đánh giá kết quả phát triển kinh tế, xã hội và bảo đảm an ninh trật tự trên địa bàn. "
+        "Theo báo cáo, tổng thu ngân sách trên địa bàn vượt dự toán, nhiều công trình trường "
+        "học, trạm y tế được đưa vào sử dụng đúng hẹn. Lãnh đạo quận đề nghị các phường tiếp "
+        "tục cải cách hành chính, chăm lo đời sống người dân và giữ gìn trật tự đô thị."
+    )
+    hit = HitRecord("quận Hai Bà Trưng", 30, 47, "quận Hai Bà Trưng", "… quận Hai Bà Trưng …")
+    match = MatchRecord("hbt-story", "Quận Hai Bà Trưng", [hit], ["local"])
+    title = "Quận Hai Bà Trưng tổng kết công tác năm"
+    for n, source in enumerate(("hanoimoi", "kinhtedothi", "tuoitrethudo")):
+        store.record_article(
+            ArticleRecord(
+                url=f"https://{source}.example.vn/tong-ket-{n}.html",
+                source=source,
+                title=title,
+                text=f"{title}\n{body}",
+                published=datetime(2026, 12, 3, 10, n, tzinfo=UTC),
+            ),
+            [match],
+        )
+    page = web.get("/", params={"watch": "hbt-story"}).text
+    assert page.count('<li class="alert"') == 1  # one story, one alert
+    assert "Cũng có ở: kinhtedothi, tuoitrethudo" in page
+    [item] = web.get("/api/v1/alerts", params={"watch": "hbt-story"}).json()["items"]
+    assert item["article"]["source"] == "hanoimoi"
+    assert item["also_in"] == ["kinhtedothi", "tuoitrethudo"]

@@ -66,9 +66,7 @@ VI: dict[str, str] = {
     "Sign in": "Đăng nhập",
     "Access token": "Mã truy cập",
     "Wrong token.": "Mã không đúng.",
-    "Story's other outlets: once stories exist.": (
-        "Các báo khác cùng sự kiện: khi có tính năng sự kiện."
-    ),
+    "Also in": "Cũng có ở",
     "Results": "Kết quả",
     "Language": "Ngôn ngữ",
     "newswatch — news monitor": "newswatch — theo dõi báo chí",

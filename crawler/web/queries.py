@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, func, select
 
 from pipelines.deliver.render import DEFAULT_TIMEZONE, Hit
 from pipelines.store.database import Store
-from pipelines.store.schema import alerts, articles, deliveries, hits
+from pipelines.store.schema import alerts, articles, deliveries, hits, story_articles
 
 __all__ = [
     "ZONE",
@@ -66,6 +66,8 @@ class AlertRow:
     snippet: str
     hits: tuple[Hit, ...]
     channels: Mapping[str, str]
+    #: the other outlets of the article's story, first seen first
+    also_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def list_alerts(
         more = len(rows) > limit
         rows = rows[:limit]
         found = _hits_of(conn, [(r["article_id"], r["watch"]) for r in rows])
+        others = _story_outlets(conn, {r["article_id"]: r["source"] for r in rows})
         states: dict[int, dict[str, str]] = defaultdict(dict)
         ids = [r["id"] for r in rows]
         if ids:
@@ -181,9 +184,39 @@ def list_alerts(
                 snippet=hit_rows[0][1] if hit_rows else "",
                 hits=tuple(h for h, _ in hit_rows),
                 channels=dict(sorted(states[r["id"]].items())),
+                also_in=others.get(r["article_id"], ()),
             )
         )
     return Page(items, str(rows[-1]["id"]) if more and rows else None)
+
+
+def _story_outlets(conn: Any, sources: Mapping[int, str]) -> dict[int, tuple[str, ...]]:
+    """For each article, the other outlets that carried its story, first seen first."""
+    if not sources:
+        return {}
+    story_of: dict[int, int] = {
+        article_id: story_id
+        for article_id, story_id in conn.execute(
+            select(story_articles.c.article_id, story_articles.c.story_id).where(
+                story_articles.c.article_id.in_(list(sources))
+            )
+        )
+    }
+    if not story_of:
+        return {}
+    first = func.min(story_articles.c.at)
+    outlets: dict[int, list[str]] = defaultdict(list)
+    for story_id, source, _ in conn.execute(
+        select(story_articles.c.story_id, story_articles.c.source, first)
+        .where(story_articles.c.story_id.in_(set(story_of.values())))
+        .group_by(story_articles.c.story_id, story_articles.c.source)
+        .order_by(first)
+    ):
+        outlets[story_id].append(source)
+    return {
+        article_id: tuple(o for o in outlets[story_id] if o != sources[article_id])
+        for article_id, story_id in story_of.items()
+    }
 
 
 def _state(status: str, attempts: int) -> str:

@@ -117,11 +117,12 @@ def backfill(
     if since is not None:
         stmt = stmt.where(when >= since)
     with store.engine.connect() as conn:
-        existing = set(
-            conn.execute(
+        existing: set[tuple[str, int]] = {
+            (watch, article_id)
+            for watch, article_id in conn.execute(
                 select(alerts.c.watch, alerts.c.article_id).where(alerts.c.watch.in_(names))
-            ).tuples()
-        )
+            )
+        }
         rows = conn.execution_options(yield_per=_BATCH).execute(stmt)
         for row in rows:
             report.scanned += 1

@@ -59,6 +59,10 @@ class AlertOut(BaseModel):
     deliveries: dict[str, str] = Field(
         description="channel -> pending | retrying | delivered | dead"
     )
+    also_in: list[str] = Field(
+        default_factory=list,
+        description="the other outlets that carried the article's story, first seen first",
+    )
 
 
 class AlertPage(BaseModel):

@@ -118,6 +118,7 @@ def api_app(ctx: WebContext) -> FastAPI:
                     hits=_hits(a.hits),
                 ),
                 deliveries=dict(a.channels),
+                also_in=list(a.also_in),
             )
             for a in found.items
         ]
