@@ -23,7 +23,7 @@ from pipelines.store.database import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlSummary", "crawl_in_process", "summary_json"]
+__all__ = ["CrawlSummary", "crawl_in_process", "finish_run", "summary_json"]
 
 
 @dataclass
@@ -105,6 +105,12 @@ def crawl_in_process(
         logger.debug("crawl of %s failed", source.name, exc_info=True)
         summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
     summary.duration = round(time.monotonic() - started, 3)
+    finish_run(store, run_id, summary)
+    return summary
+
+
+def finish_run(store: Store, run_id: int, summary: CrawlSummary) -> None:
+    """Close the run record of a poll with what its summary says."""
     store.finish_run(
         run_id,
         summary.status,
@@ -121,7 +127,6 @@ def crawl_in_process(
             "max_age": summary.max_age,
         },
     )
-    return summary
 
 
 def _quiet_scrapy(level: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from pipelines.clean.extract import CleanError, extract
 from pipelines.match.matcher import Matcher
 from pipelines.match.text import article_document, legacy_encoding
-from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord, RecordResult
+from pipelines.store.articles import ArticleRecord, MatchRecord, RecordResult
 from pipelines.store.database import Store
 
 logger = logging.getLogger(__name__)
@@ -347,26 +347,7 @@ class ArticlePipeline:
         for m in self.matcher.match(
             page.text, title_length=page.title_length, captions_start=page.captions_start
         ):
-            hits = [
-                HitRecord(
-                    term=h.term,
-                    start=h.start,
-                    end=h.end,
-                    text=h.text,
-                    snippet=h.snippet,
-                    flags=tuple(h.flags),
-                )
-                for h in m.hits
-            ]
-            out.append(
-                MatchRecord(
-                    watch=m.watch.name,
-                    label=m.watch.label,
-                    hits=hits,
-                    channels=tuple(self.notify.get(m.watch.name, ())),
-                    updates=tuple(
-                        c for c in self.notify.get(m.watch.name, ()) if c in self.story_updates
-                    ),
-                )
-            )
+            channels = self.notify.get(m.watch.name, ())
+            updates = [c for c in channels if c in self.story_updates]
+            out.append(MatchRecord.of(m, channels, updates))
         return out

@@ -7,20 +7,12 @@ import json
 import sys
 from datetime import datetime, timedelta
 
-from crawler.cli.common import command, config_of, store_of
-from crawler.config import parse_duration
+from crawler.cli.common import command, config_of, span, store_of
 from pipelines.match.query import QuerySyntaxError
 from pipelines.store.schema import utcnow
 from pipelines.store.search import search
 
 __all__ = ["register"]
-
-
-def _since(value: str) -> timedelta:
-    try:
-        return timedelta(seconds=parse_duration(value))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "parentheses, NEAR/n) with the same accents and case rules as the watches.",
     )
     s.add_argument("query", metavar="QUERY")
-    s.add_argument("--since", type=_since, metavar="SPAN", help="only the last SPAN (7d, 12h)")
+    s.add_argument("--since", type=span, metavar="SPAN", help="only the last SPAN (7d, 12h)")
     s.add_argument("--source", action="append", default=[], metavar="NAME", help="repeatable")
     s.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (default 20)")
     s.add_argument("--json", action="store_true", help="print one JSON array")
@@ -48,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     b.add_argument("--watch", action="append", default=[], metavar="NAME", help="repeatable")
     b.add_argument(
-        "--since", type=_since, default=timedelta(days=30), metavar="SPAN", help="default 30d"
+        "--since", type=span, default=timedelta(days=30), metavar="SPAN", help="default 30d"
     )
     mode = b.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="list only (the default)")
@@ -56,8 +48,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("--json", action="store_true", help="print one JSON array")
 
 
-def _cutoff(span: timedelta | None) -> datetime | None:
-    return utcnow() - span if span is not None else None
+def _cutoff(ago: timedelta | None) -> datetime | None:
+    return utcnow() - ago if ago is not None else None
 
 
 def cmd_search(args: argparse.Namespace) -> int:

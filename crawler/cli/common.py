@@ -10,9 +10,10 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
-from crawler.config import Config, load_config
+from crawler.config import Config, load_config, parse_duration
 from crawler.service.logs import add_secrets, secrets_from_config
 from pipelines.store.database import Store
 
@@ -22,6 +23,7 @@ __all__ = [
     "command",
     "config_of",
     "read_input",
+    "span",
     "store_of",
 ]
 
@@ -106,3 +108,11 @@ def read_input(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
     return Path(path).read_bytes()
+
+
+def span(value: str) -> timedelta:
+    """An argparse type for ``--since 7d``: a duration as sources.yaml writes them."""
+    try:
+        return timedelta(seconds=parse_duration(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

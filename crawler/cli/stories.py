@@ -9,20 +9,12 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from crawler.cli.common import command, store_of
-from crawler.config import parse_duration
+from crawler.cli.common import command, span, store_of
 from pipelines.deliver.render import DEFAULT_TIMEZONE, local_time
 from pipelines.errors import NewswatchError
 from pipelines.store.schema import utcnow
 
 __all__ = ["register", "story_of_text"]
-
-
-def _span(value: str) -> timedelta:
-    try:
-        return timedelta(seconds=parse_duration(value))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "similarity that made it join.",
     )
     s.add_argument(
-        "--since", type=_span, default=timedelta(hours=24), metavar="SPAN", help="default 24h"
+        "--since", type=span, default=timedelta(hours=24), metavar="SPAN", help="default 24h"
     )
     s.add_argument("--watch", action="append", default=[], metavar="NAME", help="repeatable")
     s.add_argument("--json", action="store_true", help="print one JSON array")

@@ -22,6 +22,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from pipelines.errors import StoreError
+from pipelines.match.matcher import WatchMatch
 from pipelines.store.schema import (
     alerts,
     articles,
@@ -86,6 +87,16 @@ class MatchRecord:
     hits: Sequence[HitRecord]
     channels: Sequence[str]
     updates: Sequence[str] = ()
+
+    @classmethod
+    def of(
+        cls, match: WatchMatch, channels: Sequence[str], updates: Sequence[str] = ()
+    ) -> MatchRecord:
+        """What the store keeps of one watch the matcher found in an article."""
+        hits = [
+            HitRecord(h.term, h.start, h.end, h.text, h.snippet, tuple(h.flags)) for h in match.hits
+        ]
+        return cls(match.watch.name, match.watch.label, hits, tuple(channels), tuple(updates))
 
 
 @dataclass(frozen=True)

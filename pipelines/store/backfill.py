@@ -15,9 +15,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 
-from pipelines.match.matcher import Matcher, WatchMatch
+from pipelines.match.matcher import Matcher
 from pipelines.match.watch import Watch
-from pipelines.store.articles import HitRecord, MatchRecord, record_alert
+from pipelines.store.articles import MatchRecord, record_alert
 from pipelines.store.database import Store
 from pipelines.store.schema import alerts, articles, utcnow, watch_versions
 from pipelines.store.search import title_length
@@ -78,13 +78,6 @@ class BackfillReport:
         return sum(1 for f in self.found if f.exists)
 
 
-def _match_record(match: WatchMatch, channels: Sequence[str]) -> MatchRecord:
-    hits = [
-        HitRecord(h.term, h.start, h.end, h.text, h.snippet, tuple(h.flags)) for h in match.hits
-    ]
-    return MatchRecord(match.watch.name, match.watch.label, hits, tuple(channels))
-
-
 def backfill(
     store: Store,
     watches: Sequence[Watch],
@@ -140,7 +133,7 @@ def backfill(
                     )
                 )
                 if send and (match.watch.name, row.id) not in existing:
-                    record = _match_record(match, notify.get(match.watch.name, ()))
+                    record = MatchRecord.of(match, notify.get(match.watch.name, ()))
                     with store.begin() as writer:
                         made = record_alert(writer, row.url, row.id, record, utcnow())
                     if not made:  # a crawl alerted it meanwhile

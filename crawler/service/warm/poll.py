@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawler.config import Config, SourceConfig
-from crawler.crawl import CrawlSummary, _fill
+from crawler.crawl import CrawlSummary, _fill, finish_run
 from crawler.service.warm.politeness import HostBusy, HostGate
 from pipelines.match.matcher import Matcher
 from pipelines.persist import SharedCleaners
@@ -109,22 +109,7 @@ async def run_poll(
 
 def _finish(ctx: PollContext, run_id: int, summary: CrawlSummary, started: float) -> None:
     summary.duration = round(time.monotonic() - started, 3)
-    ctx.store.finish_run(
-        run_id,
-        summary.status,
-        new_articles=summary.new_articles,
-        requests=summary.requests,
-        fetched=summary.fetched,
-        alerts=summary.alerts,
-        errors=summary.errors,
-        nbytes=summary.bytes,
-        detail={
-            "error": summary.error,
-            "not_modified": summary.not_modified,
-            "too_old": summary.too_old,
-            "max_age": summary.max_age,
-        },
-    )
+    finish_run(ctx.store, run_id, summary)
 
 
 async def _crawl(
