@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from crawler.cli.common import command, config_of, span, store_of
 from pipelines.match.query import QuerySyntaxError
 from pipelines.store.schema import utcnow
-from pipelines.store.search import search
+from pipelines.store.search import query_watch, search
 
 __all__ = ["register"]
 
@@ -56,16 +56,18 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.limit < 1:
         print("newswatch: --limit must be at least 1", file=sys.stderr)
         return 2
+    try:
+        query_watch(args.query)  # a query that does not parse needs no database
+    except QuerySyntaxError as exc:
+        print(f"newswatch: search: {exc}", file=sys.stderr)
+        print(f"  {args.query}\n  {' ' * (exc.column - 1)}^", file=sys.stderr)
+        return 2
     store = store_of(args)
     try:
         with store.engine.connect() as conn:
             found = search(
                 conn, args.query, since=_cutoff(args.since), sources=args.source, limit=args.limit
             )
-    except QuerySyntaxError as exc:
-        print(f"newswatch: search: {exc}", file=sys.stderr)
-        print(f"  {args.query}\n  {' ' * (exc.column - 1)}^", file=sys.stderr)
-        return 2
     finally:
         store.close()
     if args.json:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy import inspect
+
 from crawler.cli.common import command, store_of
 from pipelines.store.migrations import HEAD
 
@@ -32,11 +34,14 @@ def cmd_db(args: argparse.Namespace) -> int:
     try:
         if args.action == "upgrade":
             before = store.revision()
+            empty = before is None and not inspect(store.engine).get_table_names()
             after = store.migrate()
             if before == after:
                 print(f"{store.safe_url}: already at {after} (the newest this release knows)")
+            elif empty:
+                print(f"{store.safe_url}: new database, schema created up to {after}")
             else:
-                print(f"{store.safe_url}: upgraded from {before or 'an older schema'} to {after}")
+                print(f"{store.safe_url}: upgraded from {before or 'newswatch 0.1'} to {after}")
             return 0
         at = store.revision()
     finally:

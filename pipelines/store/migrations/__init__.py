@@ -93,7 +93,10 @@ def upgrade(begin: Begin) -> str:
             return HEAD
         _check_known(at)
         command.upgrade(_config(conn), "head")
-    log.info("database schema upgraded from %s to %s", at or "0.1 or empty", HEAD)
+    if at is None and not tables:
+        log.info("database schema created (%s)", HEAD)
+    else:
+        log.info("database schema upgraded from %s to %s", at or "newswatch 0.1", HEAD)
     return HEAD
 
 
