@@ -4,16 +4,20 @@ upgrade from a database made before stories."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord
 from pipelines.store.database import Store
 from pipelines.store.migrations import downgrade
 from pipelines.store.schema import deliveries, stories, story_articles, story_bands, utcnow
-from pipelines.stories.fingerprint import BANDS
+from pipelines.stories.decide import JOIN_AT, similarity
+from pipelines.stories.fingerprint import BANDS, fingerprint
+from pipelines.stories.memory import MemoryIndex
 from tests.stories_set import LabelledArticle, load
 
 SET = {a.id: a for a in load()}
@@ -135,3 +139,95 @@ def test_pruning_forgets_old_band_keys_and_keeps_the_stories(database_url: str) 
     assert left == {fresh.article_id}
     assert keys == {kept.story, fresh.story}
     store.close()
+
+
+def _normalised(reason: str, names: dict[int, str]) -> str:
+    """A decision's wording with article ids replaced by the labelled set's names."""
+    return re.sub(r"article (\d+)", lambda m: f"article {names[int(m.group(1))]}", reason)
+
+
+def test_the_store_decides_as_a_comparison_with_every_candidate(database_url: str) -> None:
+    # The store builds only the candidates the decision can pick; the in-memory index
+    # compares every one. Over the labelled set (copies, trimmed rewrites, template
+    # columns whose figures differ, hard negatives) both must decide alike, article by
+    # article: same story or not, same nearest article, same similarity, same words.
+    articles = load()
+    store, index = _store(database_url), MemoryIndex()
+    names: dict[int, str] = {}
+    remembered = {}
+    for n, article in enumerate(articles):
+        result = store.record_article(_record(article), [])
+        assert result.article_id is not None
+        names[result.article_id] = names[n + 100_000] = article.id
+        remembered[article.id] = index.assign(
+            n + 100_000, article.outlet, article.at, fingerprint(article.title, article.text)
+        )
+    with store.begin() as conn:
+        rows = conn.execute(select(story_articles).order_by(story_articles.c.article_id)).all()
+    store.close()
+    assert len(rows) == len(articles)
+    joined = 0
+    for row in rows:
+        expected = remembered[names[row.article_id]]
+        nearest = expected.nearest.article if expected.nearest else None
+        assert (names.get(row.nearest_article_id), row.similarity) == (
+            names.get(nearest),
+            pytest.approx(expected.similarity) if nearest else None,
+        ), names[row.article_id]
+        assert _normalised(row.reason, names) == _normalised(expected.reason, names)
+        joined += expected.story is not None
+    assert joined >= 20  # the set has stories of several outlets: most copies join
+
+
+def test_a_closer_article_with_other_figures_is_passed_over_for_one_that_agrees(
+    database_url: str,
+) -> None:
+    # Monday's gold price column, Tuesday's (other figures, one sentence reworded), and a
+    # copy of Tuesday's written with Monday's wording: its nearest article is Monday's,
+    # but the figures say it is Tuesday's news.
+    def column(figures: tuple[str, str, str], lead: str, ending: str) -> str:
+        buy, sell, change = figures
+        return (
+            f"{lead} giá vàng miếng trong nước được các doanh nghiệp niêm yết mua vào {buy} "
+            f"triệu đồng một lượng và bán ra {sell} triệu đồng một lượng. So với phiên trước, "
+            f"giá vàng tăng {change} nghìn đồng mỗi lượng ở cả hai chiều mua và bán. Giới "
+            "phân tích cho rằng nhu cầu mua tích trữ cuối năm và giá vàng thế giới đi lên là "
+            f"nguyên nhân chính. {ending}"
+        )
+
+    warning = "Người dân được khuyến cáo cân nhắc kỹ trước khi đầu tư."
+    monday = column(("84,5", "86,5", "300"), "Sáng nay,", warning)
+    tuesday = column(
+        ("85,1", "87,2", "600"),
+        "Mở cửa phiên giao dịch đầu tuần,",
+        "Các cửa hàng vàng bạc trên phố Hàng Bạc đông khách từ sớm.",
+    )
+    copy = column(("85,1", "87,2", "600"), "Sáng nay,", warning)
+    store = _store(database_url)
+    recorded = [
+        store.record_article(
+            ArticleRecord(
+                url=f"https://{outlet}.example/gia-vang-{n}.html",
+                source=outlet,
+                title="Giá vàng hôm nay",
+                text=f"Giá vàng hôm nay\n{text}",
+                published=SET["s01-a"].at + timedelta(hours=n),
+            ),
+            [],
+        )
+        for n, (outlet, text) in enumerate(
+            [("song-hong", monday), ("ben-tau", tuesday), ("pho-co", copy)]
+        )
+    ]
+    store.close()
+    first, second, third = recorded
+    assert first.story != second.story  # the figures keep the two days apart
+    monday_score, tuesday_score = (
+        similarity(fingerprint("Giá vàng hôm nay", copy), fingerprint("Giá vàng hôm nay", text))
+        for text in (monday, tuesday)
+    )
+    assert monday_score > tuesday_score >= JOIN_AT  # Monday's is the nearest
+    assert third.story == second.story
+    assert third.story_reason.startswith("joined: ") and f"article {second.article_id}" in (
+        third.story_reason
+    )

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+import numpy as np
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 
 from pipelines.store.schema import (
     alerts,
@@ -27,7 +28,15 @@ from pipelines.store.schema import (
     story_bands,
     story_outlets,
 )
-from pipelines.stories.decide import WINDOW, Decision, Neighbour, decide
+from pipelines.stories.decide import (
+    JOIN_AT,
+    WINDOW,
+    Decision,
+    Neighbour,
+    decide,
+    figures_differ,
+    similarities,
+)
 from pipelines.stories.fingerprint import Fingerprint, fingerprint
 
 __all__ = [
@@ -65,7 +74,9 @@ class StoryPlace:
 
 
 # Built once: compiling a statement (and coercing 64 band keys into it) would cost more
-# than running it; the expanding bind parameter takes the keys as one list.
+# than running it; the expanding bind parameter takes the keys as one list. Only what the
+# decision needs: a popular story can bring hundreds of rows, and each column converted
+# (a date parsed) costs on every one of them.
 _CANDIDATES = (
     select(
         story_articles.c.article_id,
@@ -74,11 +85,8 @@ _CANDIDATES = (
         story_articles.c.signature,
         story_articles.c.size,
         story_articles.c.numbers,
-        stories.c.id.label("story_id"),
+        story_articles.c.story_id,
         stories.c.key,
-        stories.c.first_seen,
-        stories.c.last_seen,
-        stories.c.articles,
     )
     .join(stories, stories.c.id == story_articles.c.story_id)
     .where(
@@ -92,30 +100,71 @@ _CANDIDATES = (
     )
 )
 _NEW_STORY = insert(stories).returning(stories.c.id)
+# The story's first and last times widen to the article's; what it became comes back.
 _GROW_STORY = (
     update(stories)
     .where(stories.c.id == bindparam("story"))
     .values(
         articles=stories.c.articles + 1,
-        first_seen=bindparam("first_seen"),
-        last_seen=bindparam("last_seen"),
+        first_seen=case(
+            (stories.c.first_seen > bindparam("at"), bindparam("at")),
+            else_=stories.c.first_seen,
+        ),
+        last_seen=case(
+            (stories.c.last_seen < bindparam("at"), bindparam("at")),
+            else_=stories.c.last_seen,
+        ),
     )
+    .returning(stories.c.first_seen, stories.c.articles)
 )
 _MEMBER = insert(story_articles)
 
 
-def _candidate_rows(
+def _shortlist(
     conn: Connection, fingerprint: Fingerprint, at: datetime, window: timedelta
-) -> list[Any]:
+) -> tuple[list[Neighbour], dict[str, int]]:
+    """The candidates :func:`~pipelines.stories.decide.decide` needs to see, and their
+    stories' database ids by key.
+
+    Every stored article within ``window`` that shares a band is scored at once (numpy),
+    and ranked as ``decide`` ranks them. ``decide`` takes the first one at least
+    :data:`JOIN_AT` similar whose figures agree, and when there is none it names the first
+    one: only the ranks up to that one become :class:`Neighbour` objects (usually one),
+    so its decision is the one it would take over all of them. A story carried by
+    hundreds of outlets brings hundreds of candidates; building each would cost more than
+    the rest of the assignment.
+    """
     params = {"bands": fingerprint.bands, "since": at - window, "until": at + window}
-    return list(conn.execute(_CANDIDATES, params).all())
+    rows = conn.execute(_CANDIDATES, params).all()
+    if not rows:
+        return [], {}
+    signatures = np.frombuffer(b"".join(row.signature for row in rows), dtype="<u4")
+    scores = similarities(
+        fingerprint,
+        signatures.reshape(len(rows), -1),
+        np.fromiter((row.size for row in rows), dtype=np.int64, count=len(rows)),
+    ).tolist()
+    floor = min(JOIN_AT, max(scores))
+    ranked = sorted(
+        (i for i, score in enumerate(scores) if score >= floor),
+        key=lambda i: (-scores[i], rows[i].at, rows[i].article_id),
+    )
+    shortlist = []
+    for i in ranked:
+        shortlist.append(_neighbour(rows[i]))
+        if scores[i] < JOIN_AT or figures_differ(fingerprint, shortlist[-1].fingerprint) is None:
+            break
+    else:
+        del shortlist[1:]  # every one vetoed: decide names the first
+    return shortlist, {rows[i].key: rows[i].story_id for i in ranked[: len(shortlist)]}
 
 
 def candidates(
     conn: Connection, fingerprint: Fingerprint, at: datetime, window: timedelta = WINDOW
 ) -> list[Neighbour]:
-    """The stored articles within ``window`` of ``at`` that share a band with the article."""
-    return [_neighbour(row) for row in _candidate_rows(conn, fingerprint, at, window)]
+    """The stored articles within ``window`` of ``at`` that share a band with the article
+    and could be its nearest neighbour (see :func:`_shortlist`)."""
+    return _shortlist(conn, fingerprint, at, window)[0]
 
 
 def _neighbour(row: Any) -> Neighbour:
@@ -138,20 +187,16 @@ def assign_story(
     window: timedelta = WINDOW,
 ) -> StoryPlace:
     """Put a just-stored article in its story (a new one when nothing is near enough)."""
-    rows = _candidate_rows(conn, fingerprint, at, window)
-    decision = decide(fingerprint, at, [_neighbour(row) for row in rows], window)
+    neighbours, story_ids = _shortlist(conn, fingerprint, at, window)
+    decision = decide(fingerprint, at, neighbours, window)
     if decision.story is None:
         key, first_seen, count = story_key(url), at, 1
         new = {"key": key, "first_article_id": article_id, "first_seen": at, "last_seen": at}
         story_id = int(conn.execute(_NEW_STORY, new).scalar_one())
     else:
-        key = decision.story
-        story = next(row for row in rows if row.key == key)
-        story_id, first_seen, count = story.story_id, min(story.first_seen, at), story.articles + 1
-        last_seen = max(story.last_seen, at)
-        conn.execute(
-            _GROW_STORY, {"story": story_id, "first_seen": first_seen, "last_seen": last_seen}
-        )
+        key, story_id = decision.story, story_ids[decision.story]
+        grown = conn.execute(_GROW_STORY, {"story": story_id, "at": at}).one()
+        first_seen, count = grown.first_seen, grown.articles
     nearest = decision.nearest
     member = {
         "article_id": article_id,
