@@ -5,13 +5,14 @@ upgrade from a database made before stories."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord
+from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord, record
 from pipelines.store.database import Store
 from pipelines.store.migrations import downgrade
 from pipelines.store.schema import deliveries, stories, story_articles, story_bands, utcnow
@@ -231,3 +232,28 @@ def test_a_closer_article_with_other_figures_is_passed_over_for_one_that_agrees(
     assert third.story_reason.startswith("joined: ") and f"article {second.article_id}" in (
         third.story_reason
     )
+
+
+def test_two_crawls_recording_copies_at_once_make_one_story(database_url: str) -> None:
+    # One crawl has recorded the first copy and not committed yet when another records a
+    # second copy: the second waits, then joins the first's story (without the wait, on
+    # PostgreSQL, it would see no story and start its own: two alerts for one news item).
+    store, other = _store(database_url), _store(database_url)
+    recorded, second = threading.Event(), {}
+
+    def record_copy() -> None:
+        recorded.wait()
+        second["result"] = other.record_article(_record(SET["s01-b"]), _phong(SET["s01-b"]))
+
+    racer = threading.Thread(target=record_copy)
+    racer.start()
+    with store.begin() as conn:
+        first = record(conn, _record(SET["s01-a"]), _phong(SET["s01-a"]), utcnow())
+        recorded.set()
+        racer.join(timeout=1.0)
+        assert racer.is_alive()  # the copy waits for this transaction to end
+    racer.join(timeout=30)
+    result = second["result"]
+    assert result.story == first.story and result.alerts == 0
+    store.close()
+    other.close()

@@ -35,7 +35,7 @@ from pipelines.store.schema import (
     utcnow,
 )
 from pipelines.store.search import write_index
-from pipelines.store.stories import assign_story
+from pipelines.store.stories import assign_story, lock_stories
 from pipelines.stories.fingerprint import Fingerprint, fingerprint
 
 __all__ = [
@@ -158,6 +158,7 @@ def record(
 ) -> RecordResult:
     """Store one article with its hits, alerts and deliveries on ``conn`` (inside the
     caller's transaction); an already stored canonical URL stores and alerts nothing."""
+    lock_stories(conn)
     existing = conn.execute(select(articles.c.id).where(articles.c.url == article.url)).scalar()
     if existing is not None:
         if article.fetched_url and article.fetched_url != article.url:

@@ -46,6 +46,7 @@ __all__ = [
     "alert_story",
     "assign_story",
     "candidates",
+    "lock_stories",
     "prune_bands",
     "story_ids",
     "story_key",
@@ -175,6 +176,25 @@ def _neighbour(row: Any) -> Neighbour:
         row.source,
         Fingerprint.from_stored(row.signature, row.size, row.numbers),
     )
+
+
+# pg_advisory_xact_lock key of story assignment: "nwstory" in ASCII.
+_STORY_LOCK = int.from_bytes(b"nwstory", "big")
+
+
+def lock_stories(conn: Connection) -> None:
+    """Wait until no other transaction is putting articles in stories, and keep the others
+    waiting until this one ends.
+
+    Two crawls recording copies of one brand-new story at the same moment would each see
+    no story yet -- the other's is not committed -- and start two. SQLite has one writer
+    at a time already; on PostgreSQL a transaction-level advisory lock does the same for
+    the writes that place articles (each crawl's batch is short: it holds cleaned pages
+    only). Taken before the transaction's first write, so two recording transactions never
+    wait on each other's rows while holding it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
 
 
 def assign_story(
