@@ -12,10 +12,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pipelines.match.rules import parse_watch
 from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord, record
+from pipelines.store.backfill import BackfillReport, backfill
 from pipelines.store.database import Store
 from pipelines.store.migrations import downgrade
-from pipelines.store.schema import deliveries, stories, story_articles, story_bands, utcnow
+from pipelines.store.schema import (
+    alerts,
+    articles,
+    deliveries,
+    stories,
+    story_articles,
+    story_bands,
+    utcnow,
+)
 from pipelines.stories.decide import JOIN_AT, similarity
 from pipelines.stories.fingerprint import BANDS, fingerprint
 from pipelines.stories.memory import MemoryIndex
@@ -257,3 +267,46 @@ def test_two_crawls_recording_copies_at_once_make_one_story(database_url: str) -
     assert result.story == first.story and result.alerts == 0
     store.close()
     other.close()
+
+
+def test_a_backfill_alerts_each_story_once_on_its_earliest_copy(database_url: str) -> None:
+    # Three outlets' copies of one meeting and another day's meeting, stored before the
+    # watch existed: the backfill lists one alert per story, on its earliest copy, and the
+    # other copies as grouped with it -- as the crawl would have alerted them.
+    store = _store(database_url)
+    for name in ("s01-c", "s01-a", "s01-b", "s02-a"):  # not in publication order
+        store.record_article(_record(SET[name]), [])
+    watch = parse_watch("phong", {"any": [PHONG]})
+    notify = {"phong": ("local",)}
+
+    def states(report: BackfillReport) -> dict[str, str]:
+        return {
+            f.url.rsplit("/", 1)[1].removesuffix(".html"): (
+                "exists" if f.exists else "grouped" if f.grouped else "alerts"
+            )
+            for f in report.found
+        }
+
+    dry = backfill(store, [watch], notify)
+    assert states(dry) == {
+        "s01-a": "alerts",
+        "s01-b": "grouped",
+        "s01-c": "grouped",
+        "s02-a": "alerts",
+    }
+    assert len(dry.new) == 2 and dry.grouped == 2
+    sent = backfill(store, [watch], notify, send=True)
+    assert len(sent.new) == 2
+    with store.begin() as conn:
+        alerted = conn.execute(select(articles.c.url).join(alerts)).scalars().all()
+        assert conn.execute(select(func.count()).select_from(deliveries)).scalar() == 2
+    assert sorted(u.rsplit("/", 1)[1] for u in alerted) == ["s01-a.html", "s02-a.html"]
+    again = backfill(store, [watch], notify, send=True)
+    assert states(again) == {
+        "s01-a": "exists",
+        "s01-b": "grouped",
+        "s01-c": "grouped",
+        "s02-a": "exists",
+    }
+    assert again.new == []
+    store.close()

@@ -105,11 +105,19 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(json.dumps([f.to_json() for f in report.found], ensure_ascii=False, indent=1))
         return 0
     for f in report.found:
-        state = "alert exists" if f.exists else ("queued" if args.send else "would alert")
+        if f.exists:
+            state = "alert exists"
+        elif f.grouped:
+            state = f"grouped (story {f.story} alerts once)"
+        else:
+            state = "queued" if args.send else "would alert"
         print(f"{f.watch}  {state}  {f.title}\n  {f.url}")
     verb = "queued" if args.send else "would alert (run with --send to queue them)"
+    grouped = ""
+    if report.grouped:
+        grouped = f", {report.grouped} copies grouped with their story's alert"
     print(
         f"{report.scanned} stored articles scanned, {len(report.new)} new alerts {verb}, "
-        f"{report.existing} already alerted"
+        f"{report.existing} already alerted{grouped}"
     )
     return 0

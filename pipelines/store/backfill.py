@@ -3,23 +3,33 @@
 A new or changed watch only sees articles crawled from then on; a backfill shows what it
 would have alerted in the archive, and with ``send`` queues those alerts through the
 normal outbox. The alerts table's (watch, article) uniqueness still decides: an alert that
-exists -- from a crawl or from an earlier backfill -- is never made again.
+exists -- from a crawl or from an earlier backfill -- is never made again. Copies of one
+story alert once per watch, as they do live: the story's earliest matching article would
+alert, and its other copies are listed as grouped with it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 
-from pipelines.match.matcher import Matcher
+from pipelines.match.matcher import Matcher, WatchMatch
 from pipelines.match.watch import Watch
 from pipelines.store.articles import MatchRecord, record_alert
 from pipelines.store.database import Store
-from pipelines.store.schema import alerts, articles, utcnow, watch_versions
+from pipelines.store.schema import (
+    alerts,
+    articles,
+    stories,
+    story_alerts,
+    story_articles,
+    utcnow,
+    watch_versions,
+)
 from pipelines.store.search import title_length
 
 __all__ = [
@@ -49,6 +59,10 @@ class Backfilled:
     snippet: str
     #: the alert existed before this backfill (nothing was or would be queued)
     exists: bool
+    #: the public id of the article's story (``None`` for an article without one)
+    story: str | None = None
+    #: another article of its story has (or gets from this backfill) the watch's alert
+    grouped: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -59,6 +73,8 @@ class Backfilled:
             "published": self.published.isoformat() if self.published else None,
             "snippet": self.snippet,
             "alert_exists": self.exists,
+            "story": self.story,
+            "grouped": self.grouped,
         }
 
 
@@ -71,7 +87,11 @@ class BackfillReport:
 
     @property
     def new(self) -> list[Backfilled]:
-        return [f for f in self.found if not f.exists]
+        return [f for f in self.found if not f.exists and not f.grouped]
+
+    @property
+    def grouped(self) -> int:
+        return sum(1 for f in self.found if f.grouped)
 
     @property
     def existing(self) -> int:
@@ -102,18 +122,31 @@ def backfill(
             articles.c.source,
             articles.c.published,
             articles.c.text,
+            story_articles.c.story_id,
+            stories.c.key.label("story"),
         )
+        .outerjoin(story_articles, story_articles.c.article_id == articles.c.id)
+        .outerjoin(stories, stories.c.id == story_articles.c.story_id)
         # Articles kept for a reason (a legacy encoding, not news) never alert live either.
         .where(articles.c.flags == "")
         .order_by(when.desc(), articles.c.id.desc())
     )
     if since is not None:
         stmt = stmt.where(when >= since)
+    matched: list[tuple[WatchMatch, int | None]] = []
     with store.engine.connect() as conn:
         existing: set[tuple[str, int]] = {
             (watch, article_id)
             for watch, article_id in conn.execute(
                 select(alerts.c.watch, alerts.c.article_id).where(alerts.c.watch.in_(names))
+            )
+        }
+        alerted: set[tuple[str, int]] = {
+            (watch, story_id)
+            for watch, story_id in conn.execute(
+                select(story_alerts.c.watch, story_alerts.c.story_id).where(
+                    story_alerts.c.watch.in_(names)
+                )
             )
         }
         rows = conn.execution_options(yield_per=_BATCH).execute(stmt)
@@ -130,19 +163,26 @@ def backfill(
                         published=row.published,
                         snippet=match.hits[0].snippet if match.hits else "",
                         exists=(match.watch.name, row.id) in existing,
+                        story=row.story,
                     )
                 )
-                if send and (match.watch.name, row.id) not in existing:
-                    record = MatchRecord.of(match, notify.get(match.watch.name, ()))
-                    with store.begin() as writer:
-                        made = record_alert(writer, row.url, row.id, record, utcnow())
-                    if not made:  # a crawl alerted it meanwhile
-                        report.found[-1] = _existing(report.found[-1])
+                matched.append((match, row.story_id))
+    # Oldest first, as the crawl met them: a story's first matching article alerts.
+    for n in reversed(range(len(report.found))):
+        found, (match, story_id) = report.found[n], matched[n]
+        if story_id is not None:
+            if (found.watch, story_id) in alerted:
+                if not found.exists:
+                    report.found[n] = replace(found, grouped=True)
+                continue
+            alerted.add((found.watch, story_id))
+        if send and not found.exists:
+            record = MatchRecord.of(match, notify.get(found.watch, ()))
+            with store.begin() as writer:
+                made = record_alert(writer, found.url, found.article_id, record, utcnow())
+            if not made:  # a crawl alerted it (or its story) meanwhile
+                report.found[n] = replace(found, exists=True)
     return report
-
-
-def _existing(found: Backfilled) -> Backfilled:
-    return Backfilled(**{**found.__dict__, "exists": True})
 
 
 def watch_changes(store: Store, watches: Sequence[Watch]) -> dict[str, str]:
