@@ -37,7 +37,7 @@ from pipelines.store.schema import (
     notice_deliveries,
     notices,
 )
-from pipelines.store.stories import alert_story
+from pipelines.store.story_queries import alert_story
 
 __all__ = [
     "ACTIVE",

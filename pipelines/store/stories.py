@@ -21,7 +21,6 @@ from sqlalchemy import Connection, bindparam, case, delete, func, insert, select
 from pipelines.store.schema import (
     alerts,
     articles,
-    deliveries,
     stories,
     story_alerts,
     story_articles,
@@ -40,10 +39,8 @@ from pipelines.stories.decide import (
 from pipelines.stories.fingerprint import Fingerprint, fingerprint
 
 __all__ = [
-    "AlertStory",
     "StoryPlace",
     "adopt_stored_articles",
-    "alert_story",
     "assign_story",
     "candidates",
     "lock_stories",
@@ -315,62 +312,3 @@ def _adopt_alerts(conn: Connection) -> None:
                     watch=row.watch, story_id=row.story_id, source=row.source, alert_id=row.id
                 )
             )
-
-
-@dataclass(frozen=True)
-class AlertStory:
-    """The story of an alert as the dispatcher renders it."""
-
-    key: str
-    first_seen: datetime
-    articles: int
-    outlets: tuple[str, ...]
-    update: bool  # a story.updated event rather than the story's first alert
-    first_message_id: str  # the first alert's message id on the same channel, if any
-
-
-def alert_story(conn: Connection, alert_id: int, channel: str) -> AlertStory | None:
-    """The story of an alert's article (``None`` for articles stored before stories)."""
-    row = conn.execute(
-        select(
-            stories.c.id,
-            stories.c.key,
-            stories.c.first_seen,
-            stories.c.articles,
-            alerts.c.watch,
-        )
-        .select_from(alerts)
-        .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
-        .join(stories, stories.c.id == story_articles.c.story_id)
-        .where(alerts.c.id == alert_id)
-    ).first()
-    if row is None:
-        return None
-    outlets = conn.execute(
-        select(story_articles.c.source)
-        .where(story_articles.c.story_id == row.id)
-        .order_by(story_articles.c.at, story_articles.c.article_id)
-    ).scalars()
-    first = conn.execute(
-        select(story_alerts.c.alert_id).where(
-            story_alerts.c.watch == row.watch, story_alerts.c.story_id == row.id
-        )
-    ).scalar()
-    first_message_id = ""
-    if first is not None and first != alert_id:
-        first_message_id = (
-            conn.execute(
-                select(deliveries.c.message_id).where(
-                    deliveries.c.alert_id == first, deliveries.c.channel == channel
-                )
-            ).scalar()
-            or ""
-        )
-    return AlertStory(
-        row.key,
-        row.first_seen,
-        row.articles,
-        tuple(dict.fromkeys(outlets)),
-        first is not None and first != alert_id,
-        first_message_id,
-    )

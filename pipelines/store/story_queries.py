@@ -1,5 +1,6 @@
-"""Reading stories back: the stories of a period (``newswatch stories``), and which story
-an article joined and why (``newswatch match`` / ``extract``)."""
+"""Reading stories back: the stories of a period (``newswatch stories``), which story an
+article joined and why (``newswatch match`` / ``extract``), and the story of an alert as
+the dispatcher renders it."""
 
 from __future__ import annotations
 
@@ -9,12 +10,27 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from pipelines.store.schema import articles, stories, story_alerts, story_articles
+from pipelines.store.schema import (
+    alerts,
+    articles,
+    deliveries,
+    stories,
+    story_alerts,
+    story_articles,
+)
 from pipelines.store.stories import candidates
 from pipelines.stories.decide import Decision, decide
 from pipelines.stories.fingerprint import Fingerprint
 
-__all__ = ["StoryArticle", "StorySummary", "article_story", "list_stories", "preview_story"]
+__all__ = [
+    "AlertStory",
+    "StoryArticle",
+    "StorySummary",
+    "alert_story",
+    "article_story",
+    "list_stories",
+    "preview_story",
+]
 
 
 @dataclass(frozen=True)
@@ -150,3 +166,62 @@ def article_story(conn: Connection, url: str) -> tuple[str, StoryArticle] | None
 def preview_story(conn: Connection, fingerprint: Fingerprint, at: datetime) -> Decision:
     """Which story an article not stored yet would join now, and why (writes nothing)."""
     return decide(fingerprint, at, candidates(conn, fingerprint, at))
+
+
+@dataclass(frozen=True)
+class AlertStory:
+    """The story of an alert as the dispatcher renders it."""
+
+    key: str
+    first_seen: datetime
+    articles: int
+    outlets: tuple[str, ...]
+    update: bool  # a story.updated event rather than the story's first alert
+    first_message_id: str  # the first alert's message id on the same channel, if any
+
+
+def alert_story(conn: Connection, alert_id: int, channel: str) -> AlertStory | None:
+    """The story of an alert's article (``None`` for articles stored before stories)."""
+    row = conn.execute(
+        select(
+            stories.c.id,
+            stories.c.key,
+            stories.c.first_seen,
+            stories.c.articles,
+            alerts.c.watch,
+        )
+        .select_from(alerts)
+        .join(story_articles, story_articles.c.article_id == alerts.c.article_id)
+        .join(stories, stories.c.id == story_articles.c.story_id)
+        .where(alerts.c.id == alert_id)
+    ).first()
+    if row is None:
+        return None
+    outlets = conn.execute(
+        select(story_articles.c.source)
+        .where(story_articles.c.story_id == row.id)
+        .order_by(story_articles.c.at, story_articles.c.article_id)
+    ).scalars()
+    first = conn.execute(
+        select(story_alerts.c.alert_id).where(
+            story_alerts.c.watch == row.watch, story_alerts.c.story_id == row.id
+        )
+    ).scalar()
+    first_message_id = ""
+    if first is not None and first != alert_id:
+        first_message_id = (
+            conn.execute(
+                select(deliveries.c.message_id).where(
+                    deliveries.c.alert_id == first, deliveries.c.channel == channel
+                )
+            ).scalar()
+            or ""
+        )
+    return AlertStory(
+        row.key,
+        row.first_seen,
+        row.articles,
+        tuple(dict.fromkeys(outlets)),
+        first is not None and first != alert_id,
+        first_message_id,
+    )
