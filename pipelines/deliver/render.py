@@ -1,4 +1,4 @@
-"""What an alert is (:class:`Message`) and how it looks as webhook JSON and as email; the
+"""How a :class:`~pipelines.deliver.message.Message` looks as webhook JSON and as email; the
 chat apps' formats are in :mod:`pipelines.deliver.render_chat`.
 
 Pure functions; no I/O. Article text is untrusted (a headline can contain ``<script>``,
@@ -12,14 +12,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipelines.deliver.mailheaders import POLICY, set_address_header, set_text_header
+from pipelines.deliver.message import DEFAULT_TIMEZONE, Hit, Item, Message, StoryRef
 from pipelines.deliver.wording import DEFAULT_LANGUAGE, date_text, words
 
 __all__ = [
@@ -40,68 +40,7 @@ __all__ = [
     "webhook_payload",
 ]
 
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 MAX_TITLE = 180
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One matched term in the article, as the matcher stored it."""
-
-    term: str
-    text: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class StoryRef:
-    """The story an alerted article belongs to, as it stands when the message is sent."""
-
-    id: str
-    first_seen: datetime
-    articles: int
-    outlets: tuple[str, ...] = ()  # every source that carried it, first one first
-    update: bool = False  # a story.updated event (a new outlet), not the story's first alert
-    first_message_id: str = ""  # the story's first alert on this channel (email threading)
-
-
-@dataclass(frozen=True)
-class Item:
-    """One alert: a watch matched an article."""
-
-    watch: str
-    label: str
-    url: str
-    title: str
-    source: str
-    published: datetime | None
-    snippet: str
-    hits: tuple[Hit, ...] = ()
-    message_id: str = ""
-    story: StoryRef | None = None
-
-
-@dataclass(frozen=True)
-class Message:
-    """One message to send through one channel: an alert, a digest or an operator notice.
-
-    ``id`` is stable across retries and restarts (``webhook-id``, email ``Message-ID``).
-    """
-
-    kind: Literal["alert", "digest", "notice"]
-    id: str
-    items: tuple[Item, ...] = ()
-    title: str = ""
-    text: str = ""
-    reason: str = ""
-    timezone: str = DEFAULT_TIMEZONE
-    language: str = DEFAULT_LANGUAGE  # of every text that is not the article's (wording.py)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def watches(self) -> list[str]:
-        return list(dict.fromkeys(item.watch for item in self.items))
 
 
 # -- pieces ------------------------------------------------------------------------------
