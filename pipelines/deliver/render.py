@@ -1,4 +1,4 @@
-"""What an alert is (:class:`Message`) and how it looks as webhook JSON and as email; the
+"""How a :class:`~pipelines.deliver.message.Message` looks as webhook JSON and as email; the
 chat apps' formats are in :mod:`pipelines.deliver.render_chat`.
 
 Pure functions; no I/O. Article text is untrusted (a headline can contain ``<script>``,
@@ -12,18 +12,28 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipelines.deliver.mailheaders import POLICY, set_address_header, set_text_header
+from pipelines.deliver.message import (
+    DEFAULT_TIMEZONE,
+    Entry,
+    Hit,
+    Item,
+    Message,
+    StoryRef,
+    also_in,
+    story_entries,
+)
 from pipelines.deliver.wording import DEFAULT_LANGUAGE, date_text, words
 
 __all__ = [
     "DEFAULT_TIMEZONE",
+    "Entry",
     "Hit",
     "Item",
     "Message",
@@ -37,71 +47,11 @@ __all__ = [
     "one_line",
     "plain_text",
     "sample_message",
+    "story_entries",
     "webhook_payload",
 ]
 
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 MAX_TITLE = 180
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One matched term in the article, as the matcher stored it."""
-
-    term: str
-    text: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class StoryRef:
-    """The story an alerted article belongs to, as it stands when the message is sent."""
-
-    id: str
-    first_seen: datetime
-    articles: int
-    outlets: tuple[str, ...] = ()  # every source that carried it, first one first
-    update: bool = False  # a story.updated event (a new outlet), not the story's first alert
-    first_message_id: str = ""  # the story's first alert on this channel (email threading)
-
-
-@dataclass(frozen=True)
-class Item:
-    """One alert: a watch matched an article."""
-
-    watch: str
-    label: str
-    url: str
-    title: str
-    source: str
-    published: datetime | None
-    snippet: str
-    hits: tuple[Hit, ...] = ()
-    message_id: str = ""
-    story: StoryRef | None = None
-
-
-@dataclass(frozen=True)
-class Message:
-    """One message to send through one channel: an alert, a digest or an operator notice.
-
-    ``id`` is stable across retries and restarts (``webhook-id``, email ``Message-ID``).
-    """
-
-    kind: Literal["alert", "digest", "notice"]
-    id: str
-    items: tuple[Item, ...] = ()
-    title: str = ""
-    text: str = ""
-    reason: str = ""
-    timezone: str = DEFAULT_TIMEZONE
-    language: str = DEFAULT_LANGUAGE  # of every text that is not the article's (wording.py)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def watches(self) -> list[str]:
-        return list(dict.fromkeys(item.watch for item in self.items))
 
 
 # -- pieces ------------------------------------------------------------------------------
@@ -167,14 +117,22 @@ def html_escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def also_in(item: Item, shown: int = 3) -> str:
-    """The story's other outlets: ``"Hà Nội Mới, Kinh tế & Đô thị, +3"`` (empty if none)."""
-    if item.story is None:
-        return ""
-    others = [o for o in item.story.outlets if o != item.source]
-    if len(others) > shown:
-        return ", ".join(others[:shown]) + f", +{len(others) - shown}"
-    return ", ".join(others)
+def _star(text: str) -> str:
+    """A hit in plain text: ``*quận Hai Bà Trưng*``."""
+    return f"*{text}*"
+
+
+def _html_bold(text: str) -> str:
+    return f"<b>{text}</b>"
+
+
+def match_text(
+    item: Item, entry: Entry, escape: Callable[[str], str], bold: Callable[[str], str]
+) -> str:
+    """Why another watch of an entry fired: its highlighted snippet, and its outlet when that
+    is not the shown article's (it matched the story in another paper)."""
+    text = highlight(item.snippet, item.hits, escape, bold)
+    return text if item.source == entry.first.source else f"{text} ({escape(item.source)})"
 
 
 # -- webhook / file ----------------------------------------------------------------------
@@ -246,7 +204,8 @@ def subject(message: Message) -> str:
         return one_line(f"[newswatch] {message.title}")
     if message.kind == "digest":
         labels = ", ".join(dict.fromkeys(i.label for i in message.items))
-        count = words(message.language)["new_articles"].format(n=len(message.items))
+        stories = len(story_entries(message.items))
+        count = words(message.language)["new_articles"].format(n=stories)
         return one_line(f"[{labels}] {count}")
     item = message.items[0]
     if item.story and item.story.update:
@@ -260,11 +219,15 @@ def plain_text(message: Message) -> str:
     if message.kind == "notice":
         return f"{message.title}\n\n{message.text}\n\n-- \nnewswatch\n"
     blocks = []
-    for item in message.items:
+    for entry in story_entries(message.items):
+        item = entry.first
         meta = meta_line(item, message)
-        snippet = highlight(item.snippet, item.hits, str, lambda t: f"*{t}*")
-        block = f"[{item.label}] {one_line(item.title)}\n{item.url}\n{meta}\n{snippet}"
-        if others := also_in(item):
+        snippet = highlight(item.snippet, item.hits, str, _star)
+        labels = ", ".join(entry.labels)
+        block = f"[{labels}] {one_line(item.title)}\n{item.url}\n{meta}\n{snippet}"
+        for other in entry.other_matches:
+            block += f"\n[{other.label}] {match_text(other, entry, str, _star)}"
+        if others := also_in(entry):
             block += f"\n{words(message.language)['also_in']}: {others}"
         blocks.append(block)
     watching = words(message.language)["watches"]
@@ -281,21 +244,27 @@ def html_body(message: Message) -> str:
         )
     label = words(message.language)
     parts = [f'<html lang="{message.language}"><body style="font-family:sans-serif">']
-    for item in message.items:
+    for entry in story_entries(message.items):
+        item = entry.first
         meta = meta_line(item, message, html_escape)
-        snippet = highlight(item.snippet, item.hits, html_escape, lambda t: f"<b>{t}</b>")
+        snippet = highlight(item.snippet, item.hits, html_escape, _html_bold)
         parts.append(
             f'<div style="margin-bottom:16px">'
             f'<div style="color:#666;font-size:12px">{label["alert"]} · '
-            f"{html_escape(item.label)}</div>"
+            f"{html_escape(', '.join(entry.labels))}</div>"
             f'<a href="{html_escape(item.url)}" style="font-size:16px">'
             f"{html_escape(one_line(item.title))}</a>"
             f'<div style="color:#080;font-size:12px">{meta}</div>'
             f"<div>{snippet}</div>"
+            + "".join(
+                f'<div><span style="color:#666">{html_escape(other.label)}:</span> '
+                f"{match_text(other, entry, html_escape, _html_bold)}</div>"
+                for other in entry.other_matches
+            )
             + (
                 f'<div style="color:#666;font-size:12px">{label["also_in"]}: '
                 f"{html_escape(others)}</div>"
-                if (others := also_in(item))
+                if (others := also_in(entry))
                 else ""
             )
             + "</div>"

@@ -23,8 +23,10 @@ from pipelines.deliver.render import (
     highlight,
     html_escape,
     iso_time,
+    match_text,
     meta_line,
     one_line,
+    story_entries,
 )
 from pipelines.deliver.wording import words
 
@@ -43,27 +45,32 @@ class ChatMarkup:
 
 def chat_text(message: Message, markup: ChatMarkup, limit: int) -> str:
     """An alert, a digest or a notice as one chat message of at most about ``limit``
-    characters; articles that do not fit are counted ("… (+3)")."""
+    characters; a digest shows each story once, and stories that do not fit are counted
+    ("… (+3)")."""
     esc = markup.escape
     if message.kind == "notice":
         # cut before escaping: a cut entity ("&am") would make the app refuse the message
         body = one_line(message.text, limit // 2)
         return f"{markup.bold(esc(one_line(message.title)))}\n{esc(body)}"
     label = words(message.language)
-    count = label["new_articles"].format(n=len(message.items))
+    entries = story_entries(message.items)
+    count = label["new_articles"].format(n=len(entries))
     lines = [markup.bold(esc(count))] if message.kind == "digest" else []
-    for n, item in enumerate(message.items):
+    for n, entry in enumerate(entries):
+        item = entry.first
         meta = meta_line(item, message, esc)
         snippet = highlight(item.snippet, item.hits, esc, markup.bold)
         title = markup.link(esc(item.url), esc(one_line(item.title)))
-        heading = esc(item.label)
+        heading = esc(", ".join(entry.labels))
         if item.story and item.story.update:
             heading += f" · {esc(label['update'])}"
         block = f"{markup.bell} {heading}\n{title}\n{meta}\n{snippet}"
-        if others := also_in(item):
+        for other in entry.other_matches:
+            block += f"\n{esc(other.label)}: {match_text(other, entry, esc, markup.bold)}"
+        if others := also_in(entry):
             block += f"\n{esc(label['also_in'] + ': ' + others)}"
         if sum(len(x) + 2 for x in lines) + len(block) > limit:
-            lines.append(f"… (+{len(message.items) - n})")
+            lines.append(f"… (+{len(entries) - n})")
             break
         lines.append(block)
     return "\n\n".join(lines)
@@ -108,23 +115,32 @@ def discord_escape(text: str) -> str:
     return _DISCORD_MARKDOWN.sub(r"\\\1", text).replace("@", "@\u200b")
 
 
+def _discord_bold(text: str) -> str:
+    return f"**{text}**"
+
+
 def discord_payload(message: Message) -> dict[str, Any]:
-    """Discord webhook body: an embed per article (max 10), mentions never parsed."""
+    """Discord webhook body: an embed per story (max 10), mentions never parsed."""
     body: dict[str, Any] = {"allowed_mentions": {"parse": []}, "username": "newswatch"}
     if message.kind == "notice":
         body["content"] = discord_escape(f"{message.title}\n{message.text}")[:2000]
         return body
+    entries = story_entries(message.items)
     embeds = []
-    for item in message.items[:10]:
+    for entry in entries[:10]:
+        item = entry.first
+        description = highlight(item.snippet, item.hits, discord_escape, _discord_bold)
+        for other in entry.other_matches:
+            matched = match_text(other, entry, discord_escape, _discord_bold)
+            description += f"\n{discord_escape(other.label)}: {matched}"
+        labels = ", ".join(entry.labels)
         embed: dict[str, Any] = {
             "title": discord_escape(one_line(item.title, 200)),
             "url": item.url,
-            "description": highlight(item.snippet, item.hits, discord_escape, lambda t: f"**{t}**")[
-                :4000
-            ],
+            "description": description[:4000],
             "footer": {
                 "text": one_line(
-                    f"{item.label} · {words(message.language)['source']}: {item.source}", 2000
+                    f"{labels} · {words(message.language)['source']}: {item.source}", 2000
                 )
             },
         }
@@ -133,7 +149,7 @@ def discord_payload(message: Message) -> dict[str, Any]:
             embed["timestamp"] = stamp
         embeds.append(embed)
     labels = ", ".join(dict.fromkeys(i.label for i in message.items))
-    more = len(message.items) - len(embeds)
+    more = len(entries) - len(embeds)
     content = f"🔔 {labels}" + (f" (+{more})" if more > 0 else "")
     body["content"] = discord_escape(one_line(content, 1900))
     body["embeds"] = embeds
