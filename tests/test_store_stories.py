@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 
 from pipelines.match.rules import parse_watch
 from pipelines.store.articles import ArticleRecord, HitRecord, MatchRecord, record
@@ -26,9 +26,11 @@ from pipelines.store.schema import (
     story_bands,
     utcnow,
 )
+from pipelines.store.stories import lock_stories
 from pipelines.stories.decide import JOIN_AT, similarity
 from pipelines.stories.fingerprint import BANDS, fingerprint
 from pipelines.stories.memory import MemoryIndex
+from tests.databases import postgres_database
 from tests.stories_set import LabelledArticle, load
 
 SET = {a.id: a for a in load()}
@@ -310,3 +312,32 @@ def test_a_backfill_alerts_each_story_once_on_its_earliest_copy(database_url: st
     }
     assert again.new == []
     store.close()
+
+
+def test_a_batch_holds_the_story_lock_even_after_a_savepoint_rolls_back() -> None:
+    # A batch records each article in a savepoint; the first one failing must not leave
+    # the rest of the batch placing articles without the lock (PostgreSQL only: SQLite
+    # has one writer at a time).
+    def held(conn: Connection) -> int:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid() AND granted"
+                )
+            ).scalar_one()
+        )
+
+    with postgres_database() as url:
+        store = _store(url)
+        try:
+            with store.begin() as conn:
+                with pytest.raises(RuntimeError), conn.begin_nested():
+                    lock_stories(conn)
+                    assert held(conn) == 1
+                    raise RuntimeError("the first article of the batch fails")
+                assert held(conn) == 0  # released with its savepoint: taken again
+                lock_stories(conn)
+                assert held(conn) == 1
+        finally:
+            store.close()

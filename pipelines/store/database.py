@@ -52,7 +52,7 @@ from pipelines.store.schema import (
     utcnow,
 )
 from pipelines.store.search import delete_index
-from pipelines.store.stories import prune_bands
+from pipelines.store.stories import lock_stories, prune_bands
 
 __all__ = ["Store", "database_url"]
 
@@ -274,6 +274,7 @@ class Store:
         out: list[RecordResult | Exception] = []
         now = utcnow()
         with self.begin() as conn:
+            lock_stories(conn)
             for article, matches in batch:
                 try:
                     with conn.begin_nested():

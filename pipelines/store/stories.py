@@ -205,6 +205,7 @@ def _neighbour(row: Any) -> Neighbour:
 
 # pg_advisory_xact_lock key of story assignment: "nwstory" in ASCII.
 _STORY_LOCK = int.from_bytes(b"nwstory", "big")
+_LOCKED = "newswatch_stories_locked"  # Connection.info: the transaction that holds it
 
 
 def lock_stories(conn: Connection) -> None:
@@ -216,10 +217,17 @@ def lock_stories(conn: Connection) -> None:
     at a time already; on PostgreSQL a transaction-level advisory lock does the same for
     the writes that place articles (each crawl's batch is short: it holds cleaned pages
     only). Taken before the transaction's first write, so two recording transactions never
-    wait on each other's rows while holding it.
+    wait on each other's rows while holding it; a batch takes it once, before its first
+    savepoint (a lock taken inside one would be released if that savepoint rolled back).
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
+    if conn.dialect.name != "postgresql":
+        return
+    root = conn.get_transaction()
+    if root is not None and conn.info.get(_LOCKED) is root:
+        return  # taken already in this transaction (not in a savepoint that may roll back)
+    conn.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
+    if not conn.in_nested_transaction():
+        conn.info[_LOCKED] = root
 
 
 def assign_story(
