@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from crawler.distributed.app import make_app
+from pipelines.store.engine import without_password
 
 __all__ = ["broker_status"]
 
 
 def broker_status(broker: str, queue: str, timeout: float = 1.0) -> dict[str, Any]:
     """``{"broker", "queue", "workers", "queue_depth"}``, or ``{"broker", "error"}``."""
-    shown = _without_password(broker)
+    shown = without_password(broker)
     app: Any = make_app(broker, queue)
     try:
         with app.connection_for_write() as conn:
@@ -27,10 +26,3 @@ def broker_status(broker: str, queue: str, timeout: float = 1.0) -> dict[str, An
     finally:
         app.close()
     return {"broker": shown, "queue": queue, "workers": workers, "queue_depth": depth}
-
-
-def _without_password(url: str) -> str:
-    try:
-        return str(make_url(url).render_as_string(hide_password=True))
-    except Exception:
-        return url.split("@")[-1]

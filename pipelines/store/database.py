@@ -1,7 +1,7 @@
 """The store: opening the database, migrating it, and the crawl-side queries.
 
-SQLite under the data dir by default (WAL, busy timeout, foreign keys, synchronous=FULL,
-short transactions); the same code runs on PostgreSQL by changing the URL. The tables are in
+SQLite under the data dir by default; the same code runs on PostgreSQL by changing the URL
+(which URLs, and each engine's settings: :mod:`pipelines.store.engine`). The tables are in
 :mod:`pipelines.store.schema`, their migrations in :mod:`pipelines.store.migrations`;
 delivery queries live with the dispatcher (:mod:`pipelines.deliver.outbox`).
 """
@@ -9,7 +9,6 @@ delivery queries live with the dispatcher (:mod:`pipelines.deliver.outbox`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -17,14 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    URL,
     Connection,
     Engine,
-    create_engine,
     delete,
-    event,
     insert,
-    make_url,
     select,
     update,
 )
@@ -40,6 +35,7 @@ from pipelines.store.articles import (
     new_id,
     record,
 )
+from pipelines.store.engine import WRITE, database_url, open_engine
 from pipelines.store.schema import (
     alerts,
     articles,
@@ -54,75 +50,9 @@ from pipelines.store.schema import (
 from pipelines.store.search import delete_index
 from pipelines.store.stories import lock_stories, prune_bands
 
-__all__ = ["Store", "database_url"]
+__all__ = ["Store"]
 
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: story band keys are read at random
-    # FULL: a committed alert must survive a power cut, not only a killed process.
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.close()
-    # Python's sqlite3 opens transactions itself, lazily, before the first INSERT, and a
-    # RELEASE SAVEPOINT outside one commits: an article and its alerts would land in two
-    # transactions. Transactions are begun by _sqlite_begin instead.
-    dbapi_conn.isolation_level = None
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # A writer takes the write lock first (IMMEDIATE): a deferred transaction that read
-    # before writing fails at once, without waiting, when another process wrote meanwhile.
-    if conn.get_execution_options().get(_WRITE):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.exec_driver_sql("BEGIN")
-
-
-_WRITE = "newswatch_write"
 _PRUNE_SLICE = 500
-
-# The schemes newswatch runs on, and the driver each one uses.
-_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
-
-
-def database_url(url: str) -> URL:
-    """Parse and check a database URL; a wrong one is a :class:`StoreConfigError` that
-    names it without its password. ``postgresql://`` and ``postgres://`` mean psycopg 3."""
-    try:
-        parsed = make_url(url)
-    except Exception:
-        raise StoreConfigError(
-            f"not a database URL: {_without_password(url)!r} "
-            "(expected sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB)"
-        ) from None
-    backend = "postgresql" if parsed.get_backend_name() == "postgres" else parsed.get_backend_name()
-    driver = _DRIVERS.get(backend)
-    if driver is None or (parsed.drivername not in (backend, driver, "postgres")):
-        raise StoreConfigError(
-            f"unsupported database {parsed.render_as_string(hide_password=True)}: newswatch "
-            "runs on sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB"
-        )
-    if backend == "postgresql" and not parsed.database:
-        raise StoreConfigError(
-            f"database URL {parsed.render_as_string(hide_password=True)} names no database "
-            "(postgresql+psycopg://USER@HOST:PORT/DB)"
-        )
-    return parsed.set(drivername=driver)
-
-
-def _without_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
-
-
-def _engine_options(url: URL) -> dict[str, Any]:
-    if url.get_backend_name() == "postgresql":
-        # pre_ping: a connection the server dropped (a restart) is replaced before use, so
-        # the round after a restart succeeds instead of failing on a dead pooled socket.
-        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
-    return {}
 
 
 class Store:
@@ -135,13 +65,10 @@ class Store:
         #: the URL as it may be shown: the password replaced by ``***``
         self.safe_url = parsed.render_as_string(hide_password=True)
         try:
-            self.engine: Engine = create_engine(parsed, **_engine_options(parsed))
+            self.engine: Engine = open_engine(parsed)
         except Exception as exc:  # a driver that is not installed, a bad option
             raise StoreConfigError(f"cannot open database {self.safe_url}: {exc}") from exc
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", _sqlite_begin)
-        self._writer = self.engine.execution_options(**{_WRITE: True})
+        self._writer = self.engine.execution_options(**{WRITE: True})
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Store:
