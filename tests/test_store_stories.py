@@ -254,10 +254,10 @@ def test_two_crawls_recording_copies_at_once_make_one_story(database_url: str) -
     recorded, second = threading.Event(), {}
 
     def record_copy() -> None:
-        recorded.wait()
+        assert recorded.wait(timeout=30)
         second["result"] = other.record_article(_record(SET["s01-b"]), _phong(SET["s01-b"]))
 
-    racer = threading.Thread(target=record_copy)
+    racer = threading.Thread(target=record_copy, daemon=True)
     racer.start()
     with store.begin() as conn:
         first = record(conn, _record(SET["s01-a"]), _phong(SET["s01-a"]), utcnow())

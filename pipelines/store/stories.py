@@ -28,7 +28,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 
@@ -89,40 +88,71 @@ class StoryPlace:
 # than running it. Only what the decision needs: a popular story can bring hundreds of
 # rows, and each column converted (a date parsed) costs on every one of them. The band
 # keys go in as one list: SQLite expands it into 64 parameters; PostgreSQL takes one array
-# (`= ANY`), which its planner turns into one bitmap index scan, where 64 parameters made
-# it plan a new statement, and take ~5 times longer, on every article.
+# (`= ANY`, one bitmap index scan; 64 parameters made it plan a new statement, ~5 times
+# slower, on every article). The articles sharing a band are found first, always: on
+# PostgreSQL a MATERIALIZED CTE says so, because before its statistics know how many
+# articles the window holds (a new database, a bulk import) the planner would otherwise
+# walk every article of the window and probe the band index for each.
 def _candidates_statement(postgresql: bool) -> Select[Any]:
-    if postgresql:
-        keys = bindparam("bands", type_=ARRAY(BigInteger))
-        banded = story_bands.c.band == any_(keys)
-    else:
+    columns = (
+        story_articles.c.article_id,
+        story_articles.c.at,
+        story_articles.c.source,
+        story_articles.c.signature,
+        story_articles.c.size,
+        story_articles.c.numbers,
+        story_articles.c.story_id,
+        stories.c.key,
+    )
+    in_window = (
+        story_articles.c.at >= bindparam("since"),
+        story_articles.c.at <= bindparam("until"),
+    )
+    if not postgresql:
         banded = story_bands.c.band.in_(bindparam("bands", expanding=True))
+        return (
+            select(*columns)
+            .join(stories, stories.c.id == story_articles.c.story_id)
+            .where(
+                story_articles.c.article_id.in_(select(story_bands.c.article_id).where(banded)),
+                *in_window,
+            )
+        )
+    keys = bindparam("bands", type_=ARRAY(BigInteger))
+    sharing = (
+        select(story_bands.c.article_id)
+        .where(story_bands.c.band == any_(keys))
+        .distinct()
+        .cte("sharing")
+        .prefix_with("MATERIALIZED")
+    )
     return (
-        select(
-            story_articles.c.article_id,
-            story_articles.c.at,
-            story_articles.c.source,
-            story_articles.c.signature,
-            story_articles.c.size,
-            story_articles.c.numbers,
-            story_articles.c.story_id,
-            stories.c.key,
-        )
+        select(*columns)
+        .select_from(sharing)
+        .join(story_articles, story_articles.c.article_id == sharing.c.article_id)
         .join(stories, stories.c.id == story_articles.c.story_id)
-        .where(
-            story_articles.c.article_id.in_(select(story_bands.c.article_id).where(banded)),
-            story_articles.c.at >= bindparam("since"),
-            story_articles.c.at <= bindparam("until"),
-        )
+        .where(*in_window)
     )
 
 
 _CANDIDATES = {False: _candidates_statement(False), True: _candidates_statement(True)}
-# An article's band keys: one statement with an array on PostgreSQL (64 rows in one round
-# trip); on SQLite straight to the driver's executemany (SQLAlchemy's per-row parameter
-# handling would cost more than SQLite's inserts).
-_PG_BANDS = text(
-    "INSERT INTO story_bands (band, article_id) SELECT unnest(CAST(:bands AS bigint[])), :article"
+# An article's member row and band keys. On PostgreSQL one statement: the member row in a
+# data-modifying CTE, the band keys from one array (unnest) -- one round trip, not two or
+# 65. On SQLite the keys go straight to the driver's executemany (SQLAlchemy's per-row
+# parameter handling would cost more than SQLite's inserts).
+_PG_MEMBER = (
+    insert(story_articles)
+    .values({column.name: bindparam(column.name) for column in story_articles.columns})
+    .returning(story_articles.c.article_id)
+    .cte("member")
+)
+_PG_MEMBER_AND_BANDS = (
+    insert(story_bands)
+    .from_select(
+        ["band", "article_id"],
+        select(func.unnest(bindparam("bands", type_=ARRAY(BigInteger))), _PG_MEMBER.c.article_id),
+    )
+    .add_cte(_PG_MEMBER)
 )
 _SQLITE_BANDS = "INSERT INTO story_bands (band, article_id) VALUES (?, ?)"
 _NEW_STORY = insert(stories).returning(stories.c.id)
@@ -263,11 +293,11 @@ def assign_story(
         "similarity": decision.similarity if nearest else None,
         "reason": decision.reason,
     }
-    conn.execute(_MEMBER, member)
     keys = list(dict.fromkeys(fingerprint.bands))
     if conn.dialect.name == "postgresql":
-        conn.execute(_PG_BANDS, {"bands": keys, "article": article_id})
+        conn.execute(_PG_MEMBER_AND_BANDS, {**member, "bands": keys})
     else:
+        conn.execute(_MEMBER, member)
         conn.exec_driver_sql(_SQLITE_BANDS, [(key, article_id) for key in keys])
     return StoryPlace(story_id, key, first_seen, count, decision)
 
