@@ -182,9 +182,9 @@ def test_the_store_decides_as_a_comparison_with_every_candidate(database_url: st
     joined = 0
     for row in rows:
         expected = remembered[names[row.article_id]]
-        nearest = expected.nearest.article if expected.nearest else None
+        nearest = names[expected.nearest.article] if expected.nearest else None
         assert (names.get(row.nearest_article_id), row.similarity) == (
-            names.get(nearest),
+            nearest,
             pytest.approx(expected.similarity) if nearest else None,
         ), names[row.article_id]
         assert _normalised(row.reason, names) == _normalised(expected.reason, names)
