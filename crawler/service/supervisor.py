@@ -40,7 +40,14 @@ from crawler.service.logs import log_context, redact
 from pipelines.store.database import Store
 from pipelines.store.schema import runs, utcnow
 
-__all__ = ["CommandFactory", "CrawlOutcome", "Supervisor", "crawl_command", "record_run"]
+__all__ = [
+    "STOPPING",
+    "CommandFactory",
+    "CrawlOutcome",
+    "Supervisor",
+    "crawl_command",
+    "record_run",
+]
 
 log = logging.getLogger(__name__)
 child_log = logging.getLogger("crawler.child")
@@ -54,6 +61,8 @@ _DRAIN_SECONDS = 5.0
 _STDERR_TAIL = 20
 _MAX_LINE = 65_536
 _PROJECT_ROOT = Path(crawler.__file__).resolve().parent.parent  # the folder holding crawler/
+STOPPING = "the service is stopping"
+"""Why a poll was ``stopped`` (the service, or the worker process running it, is stopping)."""
 
 
 def crawl_command(config_dir: Path, data_dir: Path, *, verbosity: int = 0) -> CommandFactory:
@@ -75,7 +84,7 @@ class CrawlOutcome:
     """What one crawl round of one source did, as judged by the supervisor."""
 
     source: str
-    status: str  # ok | degraded | failed | timeout | crashed
+    status: str  # ok | degraded | failed | timeout | crashed | stopped
     duration: float
     new_articles: int = 0
     alerts: int = 0
@@ -92,6 +101,11 @@ class CrawlOutcome:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def stopped(self) -> bool:
+        """Stopped on purpose (the service is stopping): neither a success nor a failure."""
+        return self.status == "stopped"
 
 
 @dataclass
