@@ -183,8 +183,8 @@ def test_stop_kills_a_hung_crawl_after_the_grace_and_records_it(
     assert status == 0
     with store.begin() as conn:
         [run] = conn.execute(select(runs)).mappings().all()
-    assert run["status"] == "timeout"
-    assert "service stopped" in json.loads(run["detail"])["error"]
+    assert run["status"] == "stopped"
+    assert "the service is stopping" in json.loads(run["detail"])["error"]
     assert dispatcher.stopped.is_set()
 
 
