@@ -5,7 +5,8 @@ killable without taking anything else down, so the service and ``newswatch crawl
 several sources run each source as ``newswatch crawl --source NAME`` in its own child
 process (:mod:`crawler.service.supervisor`), which ends up here. The child records its run
 in the store and prints a JSON summary as its last stdout line; a child that dies before
-that is recorded by the supervisor.
+that is recorded by the supervisor. A round ended by SIGTERM or SIGINT (the service is
+stopping, or Ctrl-C) is ``stopped``: stopped on purpose, not a failure.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,7 +33,7 @@ class CrawlSummary:
     """The outcome of one source's round (the child's last stdout line, as JSON)."""
 
     source: str
-    status: str = "ok"  # ok | degraded | failed | timeout | crashed
+    status: str = "ok"  # ok | degraded | failed | timeout | crashed | stopped
     new_articles: int = 0
     alerts: int = 0
     requests: int = 0
@@ -70,7 +72,6 @@ def crawl_in_process(
     # grows with the stack's depth and the modules loaded: imported here, near the top,
     # it costs ~0.1 s of a round's start instead of ~0.4 s from inside the engine.
     import scrapy.core.downloader.handlers.http11  # noqa: F401
-    from scrapy.crawler import AsyncCrawlerProcess
 
     from crawler.settings import crawl_settings
     from crawler.spiders.news import NewsSpider
@@ -86,7 +87,7 @@ def crawl_in_process(
             extra={"NEWSWATCH_ROBOTS_CACHE": str(config.data_dir / "robots")},
         )
         _quiet_scrapy(log_level)
-        process = AsyncCrawlerProcess(settings)
+        process = _process(settings)
         crawler = process.create_crawler(NewsSpider)
         process.crawl(
             crawler,
@@ -100,7 +101,11 @@ def crawl_in_process(
             max_articles=max_articles or int(os.environ.get("NEWSWATCH_MAX_ARTICLES", "500")),
         )
         process.start(install_signal_handlers=True)
-        _fill(summary, crawler.stats.get_stats(), crawler.spider)
+        stats = crawler.stats.get_stats()
+        _fill(summary, stats, crawler.spider)
+        if process.signalled and stats.get("finish_reason") != "finished":
+            summary.status = "stopped"
+            summary.error = f"stopped by {process.signalled} before the end of the round"
     except Exception as exc:  # the round failed; the service and other sources go on
         logger.debug("crawl of %s failed", source.name, exc_info=True)
         summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -127,6 +132,26 @@ def finish_run(store: Store, run_id: int, summary: CrawlSummary) -> None:
             "max_age": summary.max_age,
         },
     )
+
+
+def _process(settings: Any) -> Any:
+    """Scrapy's crawler process, noting the signal that stopped it (``signalled``).
+
+    Its engine closes with the reason ``shutdown`` after a SIGTERM or SIGINT, but also after
+    an error in the spider's ``start()``: only the signal tells a stop on purpose from a
+    failure. ``_signal_shutdown`` is Scrapy's handler of the first signal (private, stable
+    in the pinned 2.19.x; tests/test_graceful_stop.py fails if it stops being called).
+    """
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    class Process(AsyncCrawlerProcess):
+        signalled: str | None = None
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            self.signalled = self.signalled or signal.Signals(signum).name
+            super()._signal_shutdown(signum, frame)
+
+    return Process(settings)
 
 
 def _quiet_scrapy(level: str) -> None:

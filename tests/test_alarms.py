@@ -98,6 +98,29 @@ def test_failing_source_alarms_once_then_recovers(store: Store) -> None:
     assert alarm(store) is None
 
 
+def test_a_round_stopped_with_the_service_neither_fails_nor_heals(store: Store) -> None:
+    outbox = Outbox()
+    alarms = Alarms(store, outbox)
+    round_(store, "ok", new=2)
+    with store.begin() as conn:
+        success = conn.execute(select(sources.c.last_success_at)).scalar()
+    for _ in range(2):
+        round_(store, "failed")
+    round_(store, "stopped", error="the service is stopping")
+    assert alarms.check([Src()], ["ops"]) == [], "two failures, not three"
+    round_(store, "failed")
+    alarms.check([Src()], ["ops"])
+    assert outbox.titles == ["newswatch: source hanoimoi is failing"]
+    assert "3 rounds in a row failed; last error: feed returned 503" in outbox.sent[0][2]
+    round_(store, "stopped", error="the service is stopping")
+    alarms.check([Src()], ["ops"])
+    assert len(outbox.sent) == 1 and alarm(store) == "failing", "no recovery from a stop"
+    with store.begin() as conn:
+        row = conn.execute(select(sources)).mappings().one()
+    assert row["consecutive_failures"] == 3 and row["last_success_at"] == success
+    assert row["last_status"] == "stopped" and row["last_error"] == "feed returned 503"
+
+
 def test_quiet_source_goes_stale_after_stale_after_and_heals_on_a_new_article(
     store: Store,
 ) -> None:

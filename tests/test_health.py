@@ -89,6 +89,16 @@ def test_a_check_that_raises_is_a_failure_not_a_crash(store: Store, metrics: Met
     assert status == 503 and "ConnectionError: no database" in body
 
 
+def test_a_round_stopped_with_the_service_is_counted_but_is_no_failure() -> None:
+    m = Metrics(None)
+    m.observe(CrawlOutcome("hanoimoi", "timeout", 300.0, error="killed"))
+    m.observe(CrawlOutcome("hanoimoi", "stopped", 3.2, error="the service is stopping"))
+    labels = {"source": "hanoimoi"}
+    assert m.registry.get_sample_value("newswatch_source_consecutive_failures", labels) == 1
+    stopped = {**labels, "result": "stopped"}
+    assert m.registry.get_sample_value("newswatch_crawls_total", stopped) == 1
+
+
 def test_metrics_in_prometheus_format(store: Store, metrics: Metrics) -> None:
     server = serve(store, metrics, {})
     try:

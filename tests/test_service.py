@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from crawler.service.core import Service, ServiceOptions
 from crawler.service.instance import InstanceLock
@@ -183,8 +183,8 @@ def test_stop_kills_a_hung_crawl_after_the_grace_and_records_it(
     assert status == 0
     with store.begin() as conn:
         [run] = conn.execute(select(runs)).mappings().all()
-    assert run["status"] == "timeout"
-    assert "service stopped" in json.loads(run["detail"])["error"]
+    assert run["status"] == "stopped"
+    assert "the service is stopping" in json.loads(run["detail"])["error"]
     assert dispatcher.stopped.is_set()
 
 
@@ -208,6 +208,13 @@ def test_catch_up_runs_overdue_sources_soon_and_others_when_due(
     )
     first = service._first_runs({s.name: s for s in service.config.sources}, catch_up=True)
     assert abs((first["recent"] - now).total_seconds() - 3000) < 5
+    # The same recent source, had the service stopped its last poll, runs again at once.
+    with store.begin() as conn:
+        conn.execute(
+            update(sources).where(sources.c.name == "recent").values(last_status="stopped")
+        )
+    again = service._first_runs({s.name: s for s in service.config.sources}, catch_up=True)
+    assert (again["recent"] - now).total_seconds() < 2
     # Five overdue or never-run sources start spread over a minute, not in one burst.
     starts = sorted((first[n] - now).total_seconds() for n in ["overdue", *names])
     assert starts[0] < 2 and starts[-1] >= 40

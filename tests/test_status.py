@@ -73,6 +73,21 @@ def test_table_shows_each_source_and_its_trouble(tmp_path: Path, store: Store) -
     assert never.split()[1:4] == ["-", "-", "-"]
 
 
+def test_a_poll_stopped_with_the_service_shows_as_stopped_not_as_a_failure(
+    tmp_path: Path, store: Store
+) -> None:
+    run = store.start_run("hanoimoi")
+    store.finish_run(run, "stopped", new_articles=1, detail={"error": "the service is stopping"})
+    data = json.loads(status(tmp_path, store, as_json=True))
+    hanoimoi = next(s for s in data["sources"] if s["name"] == "hanoimoi")
+    assert hanoimoi["result"] == "stopped" and hanoimoi["consecutive_failures"] == 2
+    assert hanoimoi["last_error"] == "no result after the 300 s timeout"
+    row = next(line for line in status(tmp_path, store, as_json=False).splitlines()
+               if line.startswith("hanoimoi"))  # fmt: skip
+    cells = row.split()  # SOURCE, LAST RUN ("now"), RESULT, NEW, NEXT RUN, FAILS, ...
+    assert cells[2:4] == ["stopped", "1"] and cells[5] == "2"
+
+
 def test_channels_show_queue_and_why_one_is_disabled(tmp_path: Path, store: Store) -> None:
     dispatch = pytest.importorskip("pipelines.deliver.dispatch")
     dispatch.enqueue_notice(store, "stale:x", "title", "text", ["newsroom"])

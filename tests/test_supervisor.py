@@ -200,11 +200,64 @@ def test_stop_gives_a_grace_period_then_kills_and_records(store: Store) -> None:
         return await first, await queued
 
     first, queued = asyncio.run(go())
-    assert first is not None and first.status == "timeout"
-    assert "service stopped" in str(first.error)
+    assert first is not None and first.status == "stopped"  # on purpose: not a timeout
+    assert "the service is stopping" in str(first.error)
     assert queued is None  # never started: the next round after a restart picks it up
     [run] = recorded(store)
-    assert run["source"] == "one" and run["status"] == "timeout"
+    assert run["source"] == "one" and run["status"] == "stopped"
+    row = source_row(store)
+    assert row["consecutive_failures"] == 0 and row["last_status"] == "stopped"
+
+
+def stops_on_sigterm(store: Store) -> str:
+    """A child like the real crawl: on SIGTERM it closes its own run as ``stopped``."""
+    summary = {**SUMMARY, "status": "stopped", "error": "stopped by SIGTERM"}
+    return f"""
+        import json, signal, sys, time
+        from pipelines.store.database import Store
+        st = Store({store.url!r}); run = st.start_run("demo")
+        def stop(signum, frame):
+            st.finish_run(run, "stopped", new_articles=3, detail={{"error": "stopped by SIGTERM"}})
+            print({json.dumps(summary)!r}, flush=True)
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, stop)
+        time.sleep(60)
+    """
+
+
+def test_a_child_stopped_by_the_service_keeps_its_stopped_record(store: Store) -> None:
+    async def go() -> CrawlOutcome | None:
+        sup = Supervisor(store, lambda source: fake(stops_on_sigterm(store)), term_wait=0.2)
+        task = asyncio.ensure_future(sup.crawl("demo", 60))
+        while not recorded(store):
+            await asyncio.sleep(0.01)
+        await sup.stop(grace=0.1)
+        return await task
+
+    outcome = asyncio.run(go())
+    assert outcome is not None and outcome.status == "stopped" and outcome.new_articles == 3
+    assert outcome.recorded_by == "child"
+    assert [r["status"] for r in recorded(store)] == ["stopped"]
+    assert source_row(store)["consecutive_failures"] == 0
+
+
+def test_a_child_our_sigterm_stopped_at_its_timeout_failed_even_if_it_says_stopped(
+    store: Store,
+) -> None:
+    code = stops_on_sigterm(store)
+
+    async def go() -> CrawlOutcome | None:
+        sup = Supervisor(store, lambda source: fake(code), term_wait=0.2)
+        return await sup.crawl("demo", 1.0)
+
+    outcome = asyncio.run(go())
+    assert outcome is not None and outcome.status == "failed", outcome
+    assert "1 s timeout" in str(outcome.error)
+    [run] = recorded(store)  # the child's own run, closed again: not a second one
+    assert run["status"] == "failed" and run["new_articles"] == 3
+    assert "1 s timeout" in json.loads(str(run["detail"]))["error"]
+    row = source_row(store)
+    assert row["consecutive_failures"] == 1 and row["last_status"] == "failed"
 
 
 def test_missing_executable_is_a_recorded_crash(store: Store) -> None:

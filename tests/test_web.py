@@ -297,6 +297,18 @@ def test_sources_show_staleness_and_redacted_errors(config: Config, store: Store
     assert "K3Y" not in api["last_error"]
 
 
+def test_a_poll_stopped_with_the_service_is_not_shown_as_a_failure(
+    config: Config, store: Store
+) -> None:
+    run = store.start_run("tuoitrethudo")
+    store.finish_run(run, "stopped", detail={"error": "the service is stopping"})
+    with serve(config, store) as server, httpx.Client(base_url=server.url) as web:
+        vietnamese = web.get("/sources").text
+        english = web.get("/sources?lang=en").text
+    assert '<span class="state ">đã dừng</span>' in vietnamese
+    assert '<span class="state ">stopped</span>' in english
+
+
 def test_an_article_url_that_is_not_http_is_not_a_link(web: httpx.Client, store: Store) -> None:
     record = ArticleRecord(
         url="javascript:alert(document.cookie)//x.html",

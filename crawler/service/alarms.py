@@ -2,7 +2,8 @@
 
 Two conditions, judged from the ``sources`` row the runs keep up to date:
 
-``failing``  ``fail_after`` rounds in a row did not succeed (timeouts and crashes count).
+``failing``  ``fail_after`` rounds in a row did not succeed (timeouts and crashes count; a
+             round ``stopped`` with the service neither counts nor ends the run of failures).
 ``stale``    the source has produced no new article for ``stale_after`` although its rounds
              succeed — the silent failure of a site that changed its pages or feeds. While a
              source is ``failing`` it is not also called ``stale``: one cause, one message.

@@ -12,10 +12,10 @@
 
 Start-up (lock, configuration, store) is :mod:`crawler.service.main`. Signals: SIGTERM and
 SIGINT stop it gracefully (no new rounds; running ones get ``NEWSWATCH_STOP_GRACE`` seconds,
-then TERM, TERM, KILL; the dispatcher finishes the send in hand; queued alerts stay in the
-store). SIGHUP reloads the configuration: sources are rescheduled, channels rebuilt, and new
-watches apply from the next round (every round reads the configuration afresh); queued
-alerts are untouched.
+then are stopped and recorded as ``stopped``, no failure, to be polled first at the next start;
+the dispatcher finishes the send in hand; queued alerts stay in the store). SIGHUP reloads the
+configuration: sources are rescheduled, channels rebuilt, and new watches apply from the next
+round (every round reads the configuration afresh); queued alerts are untouched.
 """
 
 from __future__ import annotations
@@ -300,8 +300,9 @@ class Service:
         last: dict[str, datetime | None] = {}
         if catch_up:
             with self.store.begin() as conn:
-                rows = conn.execute(select(sources.c.name, sources.c.last_run_at)).all()
-            last = {name: at for name, at in rows}
+                rows = conn.execute(select(sources)).mappings().all()
+            # A poll stopped with the service is due at once: it did not do its work.
+            last = {r["name"]: r["last_run_at"] for r in rows if r["last_status"] != "stopped"}
         return first_runs(wanted, last, utcnow())
 
     # -- jobs -----------------------------------------------------------------------------
@@ -408,13 +409,12 @@ class Service:
 
 def _log_outcome(outcome: CrawlOutcome) -> None:
     if outcome.ok:
-        log.info(
-            "crawl ok: %d new articles, %d alerts, %d requests, %d pages in %.1f s",
-            outcome.new_articles,
-            outcome.alerts,
-            outcome.requests,
-            outcome.fetched,
-            outcome.duration,
-        )
+        log.info("crawl ok: %d new articles, %d alerts, %d requests, %d pages in %.1f s",
+                 outcome.new_articles, outcome.alerts, outcome.requests, outcome.fetched,
+                 outcome.duration)  # fmt: skip
+    elif outcome.stopped:  # on purpose, not a failure; _first_runs keeps the promise
+        log.info("crawl stopped after %.1f s: %s; the source is polled again at the next start "
+                 "(articles not stored yet are fetched then)",
+                 outcome.duration, outcome.error)  # fmt: skip
     else:
         log.warning("crawl %s after %.1f s: %s", outcome.status, outcome.duration, outcome.error)

@@ -138,5 +138,5 @@ class Metrics:
         self.alerts.labels(source).inc(outcome.alerts)
         if outcome.ok:
             self.failures.labels(source).set(0)
-        else:
+        elif not outcome.stopped:  # stopped with the service: neither success nor failure
             self.failures.labels(source).inc()

@@ -13,6 +13,12 @@ Why the exit status is not the verdict: a spider callback that raises still exit
 child prints a JSON summary as its last stdout line and records its own run; when it dies
 or is killed before printing, the supervisor records the run (``timeout`` or ``crashed``,
 with the reason) so a silent failure still counts as a failure.
+
+Why a signalled child says ``stopped`` and the supervisor may disagree: a crawl ended by
+SIGTERM or SIGINT records itself as ``stopped`` (stopped on purpose, not a failure), which is
+true when the service is stopping or a person pressed Ctrl-C. When the supervisor sent that
+SIGTERM because the crawl overran its timeout, it knows better: the round is ``failed``, as
+any crawl cut short, and the supervisor closes the child's run again with that verdict.
 """
 
 from __future__ import annotations
@@ -40,7 +46,14 @@ from crawler.service.logs import log_context, redact
 from pipelines.store.database import Store
 from pipelines.store.schema import runs, utcnow
 
-__all__ = ["CommandFactory", "CrawlOutcome", "Supervisor", "crawl_command", "record_run"]
+__all__ = [
+    "STOPPING",
+    "CommandFactory",
+    "CrawlOutcome",
+    "Supervisor",
+    "crawl_command",
+    "record_run",
+]
 
 log = logging.getLogger(__name__)
 child_log = logging.getLogger("crawler.child")
@@ -54,6 +67,8 @@ _DRAIN_SECONDS = 5.0
 _STDERR_TAIL = 20
 _MAX_LINE = 65_536
 _PROJECT_ROOT = Path(crawler.__file__).resolve().parent.parent  # the folder holding crawler/
+STOPPING = "the service is stopping"
+"""Why a poll was ``stopped`` (the service, or the worker process running it, is stopping)."""
 
 
 def crawl_command(config_dir: Path, data_dir: Path, *, verbosity: int = 0) -> CommandFactory:
@@ -75,7 +90,7 @@ class CrawlOutcome:
     """What one crawl round of one source did, as judged by the supervisor."""
 
     source: str
-    status: str  # ok | degraded | failed | timeout | crashed
+    status: str  # ok | degraded | failed | timeout | crashed | stopped
     duration: float
     new_articles: int = 0
     alerts: int = 0
@@ -93,12 +108,18 @@ class CrawlOutcome:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def stopped(self) -> bool:
+        """Stopped on purpose (the service is stopping): neither a success nor a failure."""
+        return self.status == "stopped"
+
 
 @dataclass
 class _Child:
     source: str
     proc: asyncio.subprocess.Process
     kill_reason: str | None = None
+    stopping: bool = False  # killed because the service is stopping, not at its timeout
     stdout: deque[str] = field(default_factory=lambda: deque(maxlen=5))
     stderr: deque[str] = field(default_factory=lambda: deque(maxlen=_STDERR_TAIL))
     terminating: asyncio.Task[None] | None = None
@@ -191,7 +212,7 @@ class Supervisor:
                 child.kill_reason = f"no result after the {timeout:g} s timeout; killed"
                 await self._terminate(child)
             except asyncio.CancelledError:
-                child.kill_reason = "the service stopped while the crawl was running; killed"
+                child.kill_reason, child.stopping = STOPPING, True
                 await asyncio.shield(self._terminate(child))
                 raise
             await self._drain(child, readers)
@@ -240,10 +261,16 @@ class Supervisor:
         summary = _find_summary(child.stdout)
         if summary is not None:
             status = summary.get("status")
-            if status not in ("ok", "degraded"):
+            if status not in ("ok", "degraded", "stopped"):
                 status = "failed"
             error = summary.get("error") or None
-            if child.kill_reason:
+            by = "child"
+            if status == "stopped" and child.kill_reason and not child.stopping:
+                # Our SIGTERM at its timeout stopped it: cut short, so failed (module docstring).
+                status, by = "failed", "service"
+            if status == "stopped" and child.stopping:
+                error = child.kill_reason
+            elif child.kill_reason:
                 error = f"{error + '; ' if error else ''}{child.kill_reason} after its summary"
             return CrawlOutcome(
                 source=child.source, status=status, duration=duration,
@@ -252,9 +279,10 @@ class Supervisor:
                 errors=_int(summary, "errors"), nbytes=_int(summary, "bytes"),
                 error=redact(str(error)) if error else None, exit_status=rc,
                 too_old=_int(summary, "too_old"), max_age=float(summary.get("max_age") or 0),
+                recorded_by=by,
             )  # fmt: skip
         if child.kill_reason:
-            status, reason = "timeout", child.kill_reason
+            status, reason = "stopped" if child.stopping else "timeout", child.kill_reason
         elif rc is not None and rc < 0:
             status, reason = "crashed", f"crawl process killed by {_signal_name(-rc)}"
         elif rc == 0:
@@ -281,7 +309,8 @@ class Supervisor:
         children = list(self._children.values())
         for child in children:
             if child.kill_reason is None:
-                child.kill_reason = f"the service stopped; killed after a {grace:g} s grace period"
+                child.kill_reason = f"{STOPPING} (its {grace:g} s grace period ran out)"
+                child.stopping = True
             log.info("stopping crawl of %s", child.source, extra={"source": child.source})
         await asyncio.gather(*(self._terminate(c) for c in children))
         # Let the crawl() calls record what they saw before the caller closes the store.
@@ -290,12 +319,13 @@ class Supervisor:
 
 
 def record_run(store: Store, outcome: CrawlOutcome, launched: datetime, tail: list[str]) -> None:
-    """Close the run the crawl opened (if it got that far) or open and close one."""
+    """Close the run the crawl opened (if it got that far: still running, or closed as
+    ``stopped`` by a crawl stopped at its timeout) or open and close one."""
     since = launched - timedelta(seconds=1)
     with store.begin() as conn:
         run_id = conn.execute(
             select(runs.c.id)
-            .where(runs.c.source == outcome.source, runs.c.status == "running")
+            .where(runs.c.source == outcome.source, runs.c.status.in_(("running", "stopped")))
             .where(runs.c.started_at >= since)
             .order_by(runs.c.id.desc())
             .limit(1)
@@ -303,9 +333,15 @@ def record_run(store: Store, outcome: CrawlOutcome, launched: datetime, tail: li
     if run_id is None:
         run_id = store.start_run(outcome.source)
     detail: dict[str, Any] = {"error": outcome.error, "exit_status": outcome.exit_status}
+    if outcome.too_old:
+        detail.update(too_old=outcome.too_old, max_age=outcome.max_age)
     if tail:
         detail["stderr_tail"] = [redact(line) for line in tail]
-    store.finish_run(run_id, outcome.status, detail=detail)
+    store.finish_run(
+        run_id, outcome.status, new_articles=outcome.new_articles, requests=outcome.requests,
+        fetched=outcome.fetched, alerts=outcome.alerts, errors=outcome.errors,
+        nbytes=outcome.nbytes, detail=detail,
+    )  # fmt: skip
 
 
 # A child's own log line in the text format of crawler.service.logs: "TIME LEVEL logger message".

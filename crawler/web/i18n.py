@@ -77,6 +77,7 @@ VI: dict[str, str] = {
     "failed": "lỗi",
     "timeout": "quá giờ",
     "crashed": "hỏng giữa chừng",
+    "stopped": "đã dừng",
     "running": "đang chạy",
     "never": "chưa bao giờ",
     "This form expired or came from another site: reload the page and send it again.": (

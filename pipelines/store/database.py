@@ -234,7 +234,11 @@ class Store:
         nbytes: int = 0,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Close a run and update the source's state (failures in a row, last new article)."""
+        """Close a run and update the source's state (failures in a row, last new article).
+
+        ``stopped`` (the service stopped the poll on purpose) is neither a success nor a
+        failure: the failures in a row, the last success and the last error stay as they were.
+        """
         now = utcnow()
         error_text = None
         if detail and status != "ok":
@@ -274,7 +278,7 @@ class Store:
         values: dict[str, Any] = {"last_run_at": now, "last_status": status}
         if status == "ok":
             values.update(last_success_at=now, consecutive_failures=0, last_error=None)
-        else:
+        elif status != "stopped":
             values.update(consecutive_failures=row["consecutive_failures"] + 1, last_error=error)
         if new_articles:
             values["last_new_at"] = now

@@ -124,7 +124,7 @@ runs = Table(
     Column("source", String(100), nullable=False, index=True),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
-    # ok | failed | timeout | crashed | running
+    # ok | degraded | failed | timeout | crashed | stopped | running
     Column("status", String(20), nullable=False),
     Column("requests", Integer, nullable=False, default=0),
     Column("fetched", Integer, nullable=False, default=0),

@@ -5,7 +5,8 @@ of ``newswatch crawl``.
 A poll that overruns its timeout is stopped the way Scrapy stops a crawl (the engine closes
 the spider, in-flight downloads end at their own timeout); the other polls of the worker go
 on. A crawler that does not stop even then is reported as *stuck*: the pool recycles the
-worker, since only a new process gets rid of it.
+worker, since only a new process gets rid of it. A poll stopped because the worker is
+stopping (the service is) is ``stopped``: not a timeout, and not a failure.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from crawler.config import Config, SourceConfig
 from crawler.crawl import CrawlSummary, _fill, finish_run
+from crawler.service.supervisor import STOPPING
 from crawler.service.warm.politeness import HostBusy, HostGate
 from pipelines.match.matcher import Matcher
 from pipelines.persist import SharedCleaners
@@ -82,7 +84,8 @@ async def run_poll(
 ) -> tuple[CrawlSummary, bool]:
     """Poll ``source`` once; (its summary, whether its crawler failed to stop).
 
-    ``abort`` set while the poll runs stops it like a timeout (the worker is shutting down).
+    ``abort`` set while the poll runs stops it at once, as ``stopped`` (the worker is
+    shutting down).
     """
     started = time.monotonic()
     summary = CrawlSummary(source=source.name, max_age=source.max_age)
@@ -98,7 +101,7 @@ async def run_poll(
             except Exception as exc:  # this poll failed; the worker and its other polls go on
                 log.debug("poll of %s failed", source.name, exc_info=True)
                 summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
-            gate.failed = summary.status not in ("ok", "degraded")
+            gate.failed = summary.status not in ("ok", "degraded", "stopped")
             await asyncio.to_thread(_finish, ctx, run_id, summary, started)
     except HostBusy as exc:
         summary.status, summary.error = "timeout", f"not started: {exc}"
@@ -158,14 +161,14 @@ async def _crawl(
         return False
     if aborted is not None and aborted in done:
         # The service is stopping: it will not wait for downloads to time out.
-        reason, grace = "the worker stopped while the poll was running; stopped", _ABORT_GRACE
+        status, reason, grace = "stopped", STOPPING, _ABORT_GRACE
     else:
-        reason = f"no result after the {whole:g} s timeout; stopped"
+        status, reason = "timeout", f"no result after the {whole:g} s timeout; stopped"
         grace = float(settings["DOWNLOAD_TIMEOUT"]) + _STOP_MARGIN
     stopped = await _stop(crawler, task, grace)
     with contextlib.suppress(Exception):
         _fill(summary, crawler.stats.get_stats(), crawler.spider)
-    summary.status, summary.error = "timeout", reason
+    summary.status, summary.error = status, reason
     return not stopped
 
 

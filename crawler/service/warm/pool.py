@@ -14,7 +14,9 @@ What per-poll children gave, and how the pool keeps it:
   ``max_polls`` polls or above ``max_memory_mb`` of resident memory (like Celery's
   max-tasks-per-child and max-memory-per-child), or when a crawler in it failed to stop;
 * a run is always recorded: by the worker when the poll ends, by the pool when the worker
-  died or was killed first.
+  died or was killed first;
+* a poll still running when the pool stops (the service is stopping) is ``stopped``, not a
+  failure, whether its worker stopped it or the pool had to kill the worker.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 from crawler.service.logs import log_context, redact
 from crawler.service.supervisor import (
     _PROJECT_ROOT,
+    STOPPING,
     CrawlOutcome,
     _read_lines,
     _signal_group,
@@ -59,6 +62,7 @@ WorkerCommand = Callable[[], Sequence[str]]
 _READY_SECONDS = 60.0  # a worker that has not said "ready" by then failed to start
 _EXIT_SECONDS = 30.0  # a recycled worker that has not exited by then is killed
 _STDERR_TAIL = 20
+_SUMMARY_STATUSES = ("ok", "degraded", "failed", "timeout", "stopped")  # what a worker may say
 
 
 def worker_command(config_dir: Path, data_dir: Path, *, verbosity: int = 0) -> WorkerCommand:
@@ -126,6 +130,7 @@ class _Worker:
     dead: bool = False
     polls: int = 0
     kill_reason: str | None = None
+    stopped: bool = False  # stopped by the pool's stop(): its unanswered polls are "stopped"
     stderr: deque[str] = field(default_factory=lambda: deque(maxlen=_STDERR_TAIL))
     readers: asyncio.Future[Any] | None = None
 
@@ -235,7 +240,7 @@ class WarmPool:
             reason += f": {last_line.strip()[:300]}"
         again = not last and not self._stopping
         outcome = CrawlOutcome(
-            source, "timeout" if self._stopping else "crashed", duration, exit_status=rc,
+            source, "stopped" if worker.stopped else "crashed", duration, exit_status=rc,
             recorded_by="service", error=redact(reason + ("; runs again" if again else "")),
         )  # fmt: skip
         await asyncio.to_thread(record_run, self.store, outcome, launched, tail)
@@ -266,7 +271,7 @@ class WarmPool:
 
         return CrawlOutcome(
             source=source,
-            status=status if status in ("ok", "degraded", "failed", "timeout") else "failed",
+            status=status if status in _SUMMARY_STATUSES else "failed",
             duration=duration, new_articles=num("new_articles"), alerts=num("alerts"),
             requests=num("requests"), fetched=num("fetched"), errors=num("errors"),
             nbytes=num("bytes"), error=redact(str(error)) if error else None,
@@ -380,8 +385,9 @@ class WarmPool:
             await asyncio.sleep(0.05)
         workers = [w for w in self._workers if not w.dead]
         for worker in workers:
+            worker.stopped = True
             if worker.pending:
-                worker.kill_reason = f"the service stopped; killed after a {grace:g} s grace period"
+                worker.kill_reason = f"{STOPPING}; killed after the {grace:g} s grace period"
             with contextlib.suppress(ConnectionError, OSError):
                 await self._send(worker, {"op": "stop"})
             if worker.proc.stdin is not None:
