@@ -309,6 +309,18 @@ def test_a_poll_stopped_with_the_service_is_not_shown_as_a_failure(
     assert '<span class="state ">stopped</span>' in english
 
 
+def test_a_round_that_got_only_part_of_its_articles_is_worded_in_vietnamese(
+    config: Config, store: Store
+) -> None:
+    run = store.start_run("tuoitrethudo")
+    store.finish_run(run, "degraded", detail={"error": "stopped asking a failing host"})
+    with serve(config, store) as server, httpx.Client(base_url=server.url) as web:
+        vietnamese = web.get("/sources").text
+        english = web.get("/sources?lang=en").text
+    assert '<span class="state dead">chưa trọn vẹn</span>' in vietnamese
+    assert '<span class="state dead">degraded</span>' in english
+
+
 def test_an_article_url_that_is_not_http_is_not_a_link(web: httpx.Client, store: Store) -> None:
     record = ArticleRecord(
         url="javascript:alert(document.cookie)//x.html",

@@ -74,6 +74,7 @@ VI: dict[str, str] = {
     "not found": "không tìm thấy",
     "By": "Tác giả",
     "ok": "ổn",
+    "degraded": "chưa trọn vẹn",
     "failed": "lỗi",
     "timeout": "quá giờ",
     "crashed": "hỏng giữa chừng",
