@@ -25,7 +25,8 @@ import pytest
 from sqlalchemy import select
 
 from crawler.config import SourceConfig
-from crawler.distributed.scheduler import due_sources
+from crawler.distributed.runner import polled_recently
+from crawler.distributed.scheduler import due_sources, last_polls
 from pipelines.store.database import Store
 from pipelines.store.schema import runs
 from tests.conftest import REPO
@@ -52,6 +53,25 @@ def test_due_sources_waits_for_the_interval_and_for_enqueued_polls() -> None:
     }
     enqueued = {"d": now - timedelta(seconds=10), "e": now - timedelta(seconds=120)}
     assert due_sources(src, last, enqueued, now) == ["a", "c", "e"]
+
+
+def test_a_poll_stopped_with_its_worker_is_due_again_and_its_task_runs(
+    tmp_path: Path,
+) -> None:
+    # A worker stopped mid-poll records the poll `stopped`; Celery hands the task to
+    # another worker (acks late), which must not skip it as "polled just now", and the
+    # scheduler must see the source as due.
+    store = Store.for_data_dir(tmp_path)
+    store.migrate()
+    done, stopped = store.start_run("done"), store.start_run("stopped")
+    store.finish_run(done, "ok")
+    store.finish_run(stopped, "stopped", detail={"error": "the service is stopping"})
+    assert polled_recently(store, "done", 300)
+    assert not polled_recently(store, "stopped", 300)
+    assert not polled_recently(store, "never", 300)
+    last = last_polls(store)
+    assert last["done"] is not None and last["stopped"] is None
+    store.close()
 
 
 def _broker_reachable() -> str | None:

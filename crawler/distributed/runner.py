@@ -23,7 +23,7 @@ from crawler.service.warm.worker import config_stamp
 from pipelines.store.database import Store
 from pipelines.store.schema import sources, utcnow
 
-__all__ = ["PollRunner"]
+__all__ = ["PollRunner", "polled_recently"]
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +83,22 @@ class PollRunner:
         return outcome
 
     def _polled_recently(self, name: str, seconds: float) -> bool:
-        with self.store.begin() as conn:
-            last = conn.execute(
-                select(sources.c.last_run_at).where(sources.c.name == name)
-            ).scalar()
-        return last is not None and last > utcnow() - timedelta(seconds=seconds)
+        return polled_recently(self.store, name, seconds)
 
     def stop(self, grace: float) -> None:
         """Stop the warm workers (running polls get ``grace`` seconds), then the loop."""
         asyncio.run_coroutine_threadsafe(self.pool.stop(grace), self.loop).result()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
+
+
+def polled_recently(store: Store, name: str, seconds: float) -> bool:
+    """Whether ``name`` was polled within ``seconds`` -- a poll stopped with its worker does
+    not count: the task redelivered after a worker's stop must run."""
+    with store.begin() as conn:
+        row = conn.execute(
+            select(sources.c.last_run_at, sources.c.last_status).where(sources.c.name == name)
+        ).first()
+    if row is None or row.last_run_at is None or row.last_status == "stopped":
+        return False
+    return bool(row.last_run_at > utcnow() - timedelta(seconds=seconds))

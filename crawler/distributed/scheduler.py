@@ -32,7 +32,7 @@ from crawler.service.warm.worker import config_stamp
 from pipelines.store.database import Store
 from pipelines.store.schema import sources, utcnow
 
-__all__ = ["Leader", "due_sources", "run_scheduler"]
+__all__ = ["Leader", "due_sources", "last_polls", "run_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,12 @@ class Leader:
             self._file = None
 
 
-def _last_runs(store: Store) -> dict[str, datetime | None]:
+def last_polls(store: Store) -> dict[str, datetime | None]:
+    """When each source was last polled; ``None`` for a poll stopped with its worker (it
+    did not do its work: the source is due again)."""
     with store.begin() as conn:
-        return {n: at for n, at in conn.execute(select(sources.c.name, sources.c.last_run_at))}
+        rows = conn.execute(select(sources.c.name, sources.c.last_run_at, sources.c.last_status))
+        return {n: None if status == "stopped" else at for n, at, status in rows}
 
 
 def run_scheduler(
@@ -154,7 +157,7 @@ def run_scheduler(
                         config = load_config(config_dir, data_dir)
                     wanted = {s.name: s for s in config.sources if s.enabled}
                     now = utcnow()
-                    for name in due_sources(wanted, _last_runs(store), enqueued, now):
+                    for name in due_sources(wanted, last_polls(store), enqueued, now):
                         app.send_task(POLL_TASK, args=[name], queue=queue)
                         enqueued[name] = now
                         log.debug("enqueued a poll of %s", name)
