@@ -113,24 +113,32 @@ class PrivateRedis:
 
     def __init__(self, folder: Path) -> None:
         self.dir = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.port = 0  # chosen at the first start, once PostgreSQL listens on its own
+        self.url = ""
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if not self.port:
+            self.port = free_port()
+            self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.dir), "--appendonly", "yes", "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            # A PONG, not only an open port: the port must be this Redis's, not another
+            # server's that took it meanwhile (redis-server would have exited).
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=1) as s,
+            ):
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
                     return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
 
     def stop(self) -> None:
         if self.proc is not None:
