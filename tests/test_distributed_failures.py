@@ -118,9 +118,16 @@ class PrivateRedis:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        if not self.port:
-            self.port = free_port()
-            self.url = f"redis://127.0.0.1:{self.port}/0"
+        first = not self.port
+        for _ in range(3 if first else 1):
+            if first:  # a port another server took meanwhile: try another one
+                self.port = free_port()
+                self.url = f"redis://127.0.0.1:{self.port}/0"
+            if self._launch():
+                return
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def _launch(self) -> bool:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.dir), "--appendonly", "yes", "--save", ""],
@@ -129,16 +136,17 @@ class PrivateRedis:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self.proc.poll() is None:
             # A PONG, not only an open port: the port must be this Redis's, not another
-            # server's that took it meanwhile (redis-server would have exited).
+            # server's (redis-server exits when it cannot listen).
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), timeout=1) as s,
             ):
                 s.sendall(b"PING\r\n")
                 if s.recv(16).startswith(b"+PONG"):
-                    return
+                    return True
             time.sleep(0.1)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+        self.stop()
+        return False
 
     def stop(self) -> None:
         if self.proc is not None:
