@@ -23,6 +23,10 @@ from pipelines.deliver.alertqueue import (
 from pipelines.deliver.channels.base import Channel, Rate
 from pipelines.deliver.channels.registry import build_channel
 from pipelines.deliver.dispatch import SCHEDULE, Dispatcher
+from pipelines.match.matcher import Matcher
+from pipelines.match.rules import parse_watch
+from pipelines.match.text import document_text
+from pipelines.store.articles import ArticleRecord, MatchRecord
 from pipelines.store.database import Store
 from pipelines.store.schema import deliveries, delivery_attempts
 from tests.servers.seed import Clock, new_store, record_alerts
@@ -346,3 +350,36 @@ def test_a_broken_channel_never_stops_the_others(
     assert (summary.sent, summary.failed) == (2, 2)
     assert "channel broken: internal error in the broken channel (KeyError)" in summary.errors[0]
     assert queue_counts(store)["broken"]["retrying"] == 2
+
+
+def test_an_alert_quotes_the_body_when_the_headline_matched_too(store: Store) -> None:
+    # The message shows the headline already: quoting it again under itself says nothing
+    # new. The passage quoted is the first one of the body that matched; an article that
+    # matched only in its headline quotes the headline.
+    watch = parse_watch("hbt", {"label": "Hai Bà Trưng", "any": ["quận Hai Bà Trưng"]})
+    matcher = Matcher.compile([watch])
+    body = (
+        "Sáng nay, lãnh đạo quận Hai Bà Trưng kiểm tra công trình cải tạo chợ Mơ.\n\n"
+        "Chợ sẽ mở cửa trở lại vào tháng sau."
+    )
+    quoted = {}
+    for name, title, text in [
+        ("both", "Quận Hai Bà Trưng cải tạo chợ Mơ", body),
+        (
+            "headline",
+            "Quận Hai Bà Trưng ra quân dọn vệ sinh",
+            "Hàng trăm người dân tham gia buổi ra quân sáng chủ nhật ở các tuyến phố.",
+        ),
+    ]:
+        canonical, title_length = document_text(title, text)
+        [match] = matcher.match(canonical, title_length=title_length)
+        record = ArticleRecord(
+            url=f"https://tin.example/{name}.html", source="tin", title=title, text=canonical
+        )
+        store.record_article(record, [MatchRecord.of(match, ["newsroom"])])
+    clock = Clock()
+    for job in outbox.claim(store, "newsroom", 10, clock.now, lease=60):
+        [item] = outbox.load_message(store, job, "Asia/Ho_Chi_Minh").items
+        quoted[item.url.rsplit("/", 1)[1]] = item.snippet
+    assert quoted["both.html"].startswith("Sáng nay, lãnh đạo quận Hai Bà Trưng kiểm tra")
+    assert quoted["headline.html"] == "Quận Hai Bà Trưng ra quân dọn vệ sinh"

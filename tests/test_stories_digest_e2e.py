@@ -118,9 +118,11 @@ def test_a_burst_of_three_watches_on_one_story_is_one_entry(store: Store, tmp_pa
     assert first.splitlines()[0] == f"[{labels}] {MEETING.title}"
     assert second.splitlines()[0] == f"[Ông Nguyễn Văn Phong] {SCHOOLS.title}"
     assert text.count("https://tin-thu-do.example/s01-a.html") == 1
-    # each watch's matched words, highlighted: the first in the shown snippet, the others
+    # each watch's matched words, highlighted: the first in the shown snippet -- a passage
+    # of the body, not the headline again, although the headline matched too -- the others
     # on a line of their own
-    assert "*quận Hai Bà Trưng*" in first.splitlines()[3]
+    quoted = first.splitlines()[3]
+    assert "*Quận ủy Hai Bà Trưng*" in quoted and MEETING.title not in quoted
     assert "\n[Ông Nguyễn Văn Phong] Sáng 2/11, Bí thư Thành ủy Hà Nội *Nguyễn Văn Phong*" in first
     assert "\n[Phòng cháy chữa cháy] " in first and "an toàn *phòng cháy chữa cháy* tại" in first
     assert first.endswith("\nCũng có ở: song-hong, pho-hoi, nhip-song")
@@ -131,7 +133,7 @@ def test_a_burst_of_three_watches_on_one_story_is_one_entry(store: Store, tmp_pa
     assert html is not None
     body = html.get_content()
     assert body.count("<a href=") == 2 and body.count(f"Cảnh báo · {labels}</div>") == 1
-    for words in ("quận Hai Bà Trưng", "Nguyễn Văn Phong", "phòng cháy chữa cháy"):
+    for words in ("Quận ủy Hai Bà Trưng", "Nguyễn Văn Phong", "phòng cháy chữa cháy"):
         assert f"<b>{words}</b>" in body
     assert "Cũng có ở: song-hong, pho-hoi, nhip-song</div>" in body
 

@@ -336,6 +336,8 @@ def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
             articles.c.title,
             articles.c.source,
             articles.c.published,
+            # the stored text starts with the headline's line (hit offsets count from it)
+            func.substr(articles.c.text, 1, 1000).label("head"),
         )
         .join(alerts, alerts.c.id == deliveries.c.alert_id)
         .join(articles, articles.c.id == alerts.c.article_id)
@@ -349,7 +351,8 @@ def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
             .where(hits.c.article_id == row.article_id, hits.c.watch == row.watch)
             .order_by(hits.c.start)
         ).all()
-        snippet = hit_rows[0].snippet if hit_rows else ""
+        headline = row.head.find("\n")
+        snippet = _snippet(hit_rows, headline if headline >= 0 else len(row.head))
         story = alert_story(conn, row.alert_id, row.channel)
         items.append(
             Item(
@@ -406,3 +409,12 @@ def enqueue_notice(
     except IntegrityError:
         return False
     return True
+
+
+def _snippet(hit_rows: Sequence[Any], title_length: int) -> str:
+    """The passage an alert quotes: around its first hit after the headline when there is
+    one (the message shows the headline already), else around the first hit."""
+    for row in hit_rows:
+        if row.start >= title_length:
+            return str(row.snippet)
+    return str(hit_rows[0].snippet) if hit_rows else ""
