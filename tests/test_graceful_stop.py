@@ -147,3 +147,44 @@ def test_a_poll_interrupted_by_sigterm_is_stopped_not_a_timeout_and_runs_at_the_
         assert stored(store) == ARTICLES
         assert source_row(store)["consecutive_failures"] == 0
         store.close()
+
+
+def test_a_crawl_interrupted_with_ctrl_c_says_so_and_exits_130(tmp_path: Path) -> None:
+    config, data = tmp_path / "config", tmp_path / "var"
+    config.mkdir()
+    with NewsSite(latency=1.0) as site:
+        for i in range(ARTICLES):
+            site.publish(f"hoi-nghi-{i}", f"Hội nghị {i}", PARAGRAPHS)
+        (config / "sources.yaml").write_text(
+            f"sources:\n  - name: slow\n    feeds: [{site.url}rss/home.rss]\n", encoding="utf-8"
+        )
+        (config / "watches.yaml").write_text(
+            "defaults: {notify: [local]}\nwatches:\n  hbt:\n    any: [quận Hai Bà Trưng]\n",
+            encoding="utf-8",
+        )
+        (config / "channels.yaml").write_text(
+            "channels:\n  local: {kind: file, path: alerts.jsonl}\n", encoding="utf-8"
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "--config", str(config), "--data", str(data),
+             "crawl", "--source", "slow"],
+            env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            wait_for(
+                lambda: (
+                    proc.poll() is not None
+                    or any(r["path"] == "/rss/home.rss" for r in site.request_log())
+                ),
+                "the crawl read the feed",
+            )
+            assert proc.poll() is None, "the crawl ended before it could be interrupted"
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err[-3000:])
+    assert "stopped" in out and "SIGINT" in out, out
+    store = Store.for_data_dir(data)
+    assert statuses(store) == ["stopped"]
+    store.close()

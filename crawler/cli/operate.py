@@ -69,6 +69,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         store.close()
     for summary in summaries:
         print(summary_json(summary) if args.json else summary.line(), flush=True)
+    if any(s.status == "stopped" for s in summaries):
+        return 130  # interrupted (Ctrl-C, SIGTERM): the shells' code for it, not a failure
     return 1 if any(s.status != "ok" for s in summaries) else 0
 
 
