@@ -138,8 +138,10 @@ def test_kill_9_loses_nothing_and_duplicates_stay_below_kills(
                 _kill(proc)
                 kills += 1
                 proc = _start(db, tmp_path, channels)
-            # Last run: no more kills; wait (bounded) until the queue is empty.
-            deadline = time.monotonic() + 45
+            # Last run: no more kills; wait (bounded) until the queue is empty. The bound is
+            # generous: the wait ends as soon as the queue is empty (~10 s on a quiet machine),
+            # and a loaded CI machine was seen to need more than 45 s -- late, not lost.
+            deadline = time.monotonic() + 150
             while _outstanding(store) and time.monotonic() < deadline:
                 time.sleep(0.2)
         finally:
