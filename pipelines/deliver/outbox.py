@@ -37,6 +37,7 @@ from pipelines.store.schema import (
     notice_deliveries,
     notices,
 )
+from pipelines.store.search import title_length
 from pipelines.store.story_queries import alert_story
 
 __all__ = [
@@ -351,8 +352,7 @@ def _items(conn: Connection, delivery_ids: Sequence[int]) -> tuple[Item, ...]:
             .where(hits.c.article_id == row.article_id, hits.c.watch == row.watch)
             .order_by(hits.c.start)
         ).all()
-        headline = row.head.find("\n")
-        snippet = _snippet(hit_rows, headline if headline >= 0 else len(row.head))
+        snippet = _snippet(hit_rows, title_length(row.title, row.head))
         story = alert_story(conn, row.alert_id, row.channel)
         items.append(
             Item(
