@@ -15,15 +15,18 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench._scratch
+
+from bench._scratch import scratch_databases
 from pipelines.match.text import document_text
 from pipelines.store.articles import ArticleRecord
 from pipelines.store.database import Store
@@ -141,27 +144,16 @@ def main() -> int:
         print(f"  sqlite     filled in {took:.0f} s ({args.articles / took:,.0f} articles/s)")
         measure(store, names, "sqlite")
         store.close()
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"nwbench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"  postgresql skipped: {str(exc).splitlines()[0]}")
-        return 0
-    try:
-        store = Store(str(admin.url.set(database=name).render_as_string(hide_password=False)))
-        store.migrate()
-        names, took = fill(store, args.articles, args.seed)
-        print(f"  postgresql filled in {took:.0f} s ({args.articles / took:,.0f} articles/s)")
-        with store.begin() as conn:
-            conn.execute(text("ANALYZE"))
-        measure(store, names, "postgresql")
-        store.close()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_databases(args.postgres, 1, "  postgresql skipped: {}") as urls:
+        for url in urls:
+            store = Store(url)
+            store.migrate()
+            names, took = fill(store, args.articles, args.seed)
+            print(f"  postgresql filled in {took:.0f} s ({args.articles / took:,.0f} articles/s)")
+            with store.begin() as conn:
+                conn.execute(text("ANALYZE"))
+            measure(store, names, "postgresql")
+            store.close()
     return 0
 
 

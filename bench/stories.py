@@ -41,18 +41,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the labelled set lives in tests/
 
+from bench._scratch import scratch_databases  # noqa: E402
 from pipelines.store.database import Store  # noqa: E402
 from pipelines.store.schema import articles, stories, story_articles, story_bands  # noqa: E402
 from pipelines.store.stories import assign_story, candidates, story_key  # noqa: E402
@@ -420,30 +419,6 @@ def main() -> None:
                 measure(empty, full, "postgresql", args)
                 empty.close()
                 full.close()
-
-
-@contextmanager
-def scratch_databases(admin_url: str, count: int) -> Iterator[list[str]]:
-    """``count`` new databases on the server (dropped afterwards); none, with a note, when
-    the server cannot be reached."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    names = [f"nwbench_{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    try:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"\n== postgresql skipped: {str(exc).splitlines()[0]} ==")
-        admin.dispose()
-        yield []
-        return
-    try:
-        yield [admin.url.set(database=name).render_as_string(hide_password=False) for name in names]
-    finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
