@@ -79,6 +79,24 @@ def stored(store: Store) -> int:
         return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
 
 
+def slow_source(config: Path, site: NewsSite) -> None:
+    """Publish the articles on ``site`` and write a configuration polling it hourly."""
+    for i in range(ARTICLES):
+        site.publish(f"hoi-nghi-{i}", f"Hội nghị {i}", PARAGRAPHS)
+    (config / "sources.yaml").write_text(
+        "defaults: {every: 1h, jitter: 0s, delay: 0s, timeout: 2m}\nsources:\n"
+        f"  - name: slow\n    feeds: [{site.url}rss/home.rss]\n",
+        encoding="utf-8",
+    )
+    (config / "watches.yaml").write_text(
+        "defaults: {notify: [local]}\nwatches:\n  hbt:\n    any: [quận Hai Bà Trưng]\n",
+        encoding="utf-8",
+    )
+    (config / "channels.yaml").write_text(
+        "channels:\n  local: {kind: file, path: alerts.jsonl}\n", encoding="utf-8"
+    )
+
+
 @pytest.mark.parametrize("workers", ["1", "0"], ids=["warm-worker", "child-per-poll"])
 def test_a_poll_interrupted_by_sigterm_is_stopped_not_a_timeout_and_runs_at_the_next_start(
     tmp_path: Path, workers: str
@@ -86,20 +104,7 @@ def test_a_poll_interrupted_by_sigterm_is_stopped_not_a_timeout_and_runs_at_the_
     config, data = tmp_path / "config", tmp_path / "var"
     config.mkdir()
     with NewsSite(latency=1.0) as site:
-        for i in range(ARTICLES):
-            site.publish(f"hoi-nghi-{i}", f"Hội nghị {i}", PARAGRAPHS)
-        (config / "sources.yaml").write_text(
-            "defaults: {every: 1h, jitter: 0s, delay: 0s, timeout: 2m}\nsources:\n"
-            f"  - name: slow\n    feeds: [{site.url}rss/home.rss]\n",
-            encoding="utf-8",
-        )
-        (config / "watches.yaml").write_text(
-            "defaults: {notify: [local]}\nwatches:\n  hbt:\n    any: [quận Hai Bà Trưng]\n",
-            encoding="utf-8",
-        )
-        (config / "channels.yaml").write_text(
-            "channels:\n  local: {kind: file, path: alerts.jsonl}\n", encoding="utf-8"
-        )
+        slow_source(config, site)
         # The source has been failing: two rounds in a row, its last success some days ago.
         store = Store.for_data_dir(data)
         store.migrate()
@@ -153,18 +158,7 @@ def test_a_crawl_interrupted_with_ctrl_c_says_so_and_exits_130(tmp_path: Path) -
     config, data = tmp_path / "config", tmp_path / "var"
     config.mkdir()
     with NewsSite(latency=1.0) as site:
-        for i in range(ARTICLES):
-            site.publish(f"hoi-nghi-{i}", f"Hội nghị {i}", PARAGRAPHS)
-        (config / "sources.yaml").write_text(
-            f"sources:\n  - name: slow\n    feeds: [{site.url}rss/home.rss]\n", encoding="utf-8"
-        )
-        (config / "watches.yaml").write_text(
-            "defaults: {notify: [local]}\nwatches:\n  hbt:\n    any: [quận Hai Bà Trưng]\n",
-            encoding="utf-8",
-        )
-        (config / "channels.yaml").write_text(
-            "channels:\n  local: {kind: file, path: alerts.jsonl}\n", encoding="utf-8"
-        )
+        slow_source(config, site)
         proc = subprocess.Popen(
             [sys.executable, "-m", "crawler.cli", "--config", str(config), "--data", str(data),
              "crawl", "--source", "slow"],

@@ -297,28 +297,25 @@ def test_sources_show_staleness_and_redacted_errors(config: Config, store: Store
     assert "K3Y" not in api["last_error"]
 
 
-def test_a_poll_stopped_with_the_service_is_not_shown_as_a_failure(
-    config: Config, store: Store
+@pytest.mark.parametrize(
+    ("status", "badge", "vietnamese", "english"),
+    [
+        # stopped with the service: not shown as a failure
+        ("stopped", "state ", "đã dừng", "stopped"),
+        # a round that got only part of its articles
+        ("degraded", "state dead", "chưa trọn vẹn", "degraded"),
+    ],
+)
+def test_a_round_status_is_worded_in_both_languages(
+    config: Config, store: Store, status: str, badge: str, vietnamese: str, english: str
 ) -> None:
     run = store.start_run("tuoitrethudo")
-    store.finish_run(run, "stopped", detail={"error": "the service is stopping"})
+    store.finish_run(run, status, detail={"error": "why"})
     with serve(config, store) as server, httpx.Client(base_url=server.url) as web:
-        vietnamese = web.get("/sources").text
-        english = web.get("/sources?lang=en").text
-    assert '<span class="state ">đã dừng</span>' in vietnamese
-    assert '<span class="state ">stopped</span>' in english
-
-
-def test_a_round_that_got_only_part_of_its_articles_is_worded_in_vietnamese(
-    config: Config, store: Store
-) -> None:
-    run = store.start_run("tuoitrethudo")
-    store.finish_run(run, "degraded", detail={"error": "stopped asking a failing host"})
-    with serve(config, store) as server, httpx.Client(base_url=server.url) as web:
-        vietnamese = web.get("/sources").text
-        english = web.get("/sources?lang=en").text
-    assert '<span class="state dead">chưa trọn vẹn</span>' in vietnamese
-    assert '<span class="state dead">degraded</span>' in english
+        page_vi = web.get("/sources").text
+        page_en = web.get("/sources?lang=en").text
+    assert f'<span class="{badge}">{vietnamese}</span>' in page_vi
+    assert f'<span class="{badge}">{english}</span>' in page_en
 
 
 def test_an_article_url_that_is_not_http_is_not_a_link(web: httpx.Client, store: Store) -> None:
